@@ -1,0 +1,38 @@
+# Everything a newcomer needs: `make demo` and `make test` create .venv and install pinned deps.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region centralus \
+	--principal-id aaaaaaaa-0000-4000-8000-000000000001
+
+.PHONY: demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	@# Debian's python3 may lack ensurepip (python3-venv); fall back to virtualenv from PyPI.
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+		$(PYTHON) -m pip install --user --quiet virtualenv==20.35.4 && $(PYTHON) -m virtualenv --quiet $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Exit code 1 means "something blocks replication", which is the point of the demo, not a failure.
+demo: $(STAMP)
+	$(BIN)/asr-preflight check $(DEMO_ARGS) || [ $$? -eq 1 ]
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_docs.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

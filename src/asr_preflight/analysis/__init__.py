@@ -1,0 +1,1 @@
+"""Engines several rules share: network paths, (later) sizing and permissions."""

@@ -1,0 +1,20 @@
+"""Errors the CLI turns into a one-line message and a distinct exit code (never a traceback)."""
+
+from __future__ import annotations
+
+EXIT_READY = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+
+
+class InputError(Exception):
+    """Bad input: names the file, the JSON path inside it and what was expected."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, file: str, path: str, expected: str) -> None:
+        self.file = file
+        self.path = path
+        self.expected = expected
+        where = f"{file}: {path}" if path else file
+        super().__init__(f"{where}: {expected}")

@@ -1,0 +1,47 @@
+"""Findings are data: what a rule found about one resource, and what to do about it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    UNKNOWN = "unknown"
+    SKIP = "skip"
+
+
+class Area(StrEnum):
+    """The prerequisite areas of the "before you start" page, in the order it lists them."""
+
+    VAULT = "vault"
+    SUBSCRIPTION = "subscription"
+    CAPACITY = "capacity"
+    STORAGE = "storage"
+    NETWORKING = "networking"
+    VM = "vm"
+    PERMISSIONS = "permissions"
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+
+class Finding(msgspec.Struct, frozen=True, omit_defaults=False):
+    rule: str
+    area: Area
+    status: Status
+    resource_id: str | None
+    asr_error_code: int | None
+    message: str
+    remedy: str | None
+    references: tuple[str, ...]
+    # VMs this finding decides, when its resource is not the VM itself or one of its scopes
+    # (a quota family, a cache account). None: decided by resource_id (see engine.affected_vms).
+    affected_vms: tuple[str, ...] | None = None

@@ -1,0 +1,32 @@
+"""Load the knowledge-base TOML files once."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    text = (
+        resources.files("asr_preflight.knowledge")
+        .joinpath("data", f"{name}.toml")
+        .read_text(encoding="utf-8")
+    )
+    return tomllib.loads(text)
+
+
+@cache
+def sources() -> dict[str, dict[str, str]]:
+    return load("sources")
+
+
+def cite(tag: str) -> str:
+    """A short human reference for a source tag: title, date and address."""
+    src = sources().get(tag)
+    if src is None:
+        return tag
+    date = f", {src['date']}" if src.get("date") else ""
+    return f"{src.get('title', tag)}{date} — {src.get('url') or src.get('path', '')}"

@@ -1,0 +1,134 @@
+"""Is an operating system on the A2A support matrix? Reads Windows names and Linux distro/version
+from guest facts, the instance view or the marketplace image, whichever the snapshot has."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from asr_preflight.knowledge.data import load
+
+_WINDOWS = re.compile(r"(?:server\s*)?(2008|2012|2016|2019|2022|2025)[\s_-]*(r2)?", re.IGNORECASE)
+_CLIENT = re.compile(r"windows\s*(7|8\.1|8|10|11)\b", re.IGNORECASE)
+# Build numbers the guest agent reports (instanceView.osVersion), newest first.
+_BUILDS = (
+    ("10.0.26100", "2025"),
+    ("10.0.20348", "2022"),
+    ("10.0.17763", "2019"),
+    ("10.0.14393", "2016"),
+    ("6.3", "2012 r2"),
+    ("6.2", "2012"),
+    ("6.1", "2008 r2"),
+    ("6.0", "2008"),
+)
+_DISTRO_ALIASES = {
+    "redhat": "rhel",
+    "red hat": "rhel",
+    "rhel": "rhel",
+    "ol": "oracle",
+    "oracle": "oracle",
+    "oraclelinux": "oracle",
+    "oracle-linux": "oracle",
+    "sles": "sles",
+    "suse": "sles",
+    "sles-sap": "sles",
+    "opensuse": "sles",
+    "almalinux": "alma",
+    "alma": "alma",
+    "rocky": "rocky",
+    "rockylinux": "rocky",
+    "ubuntu": "ubuntu",
+    "canonical": "ubuntu",
+    "debian": "debian",
+    "centos": "centos",
+    "openlogic": "centos",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OsAssessment:
+    status: str  # "supported" | "unsupported" | "unknown"
+    label: str
+    source: str | None = None
+    note: str = ""
+
+
+def windows_key(text: str) -> str | None:
+    if match := _WINDOWS.search(text):
+        return match.group(1) + (" r2" if match.group(2) else "")
+    if match := _CLIENT.search(text):
+        return f"client {match.group(1)}"
+    for prefix, key in _BUILDS:
+        if text.startswith(prefix):
+            return key
+    return None
+
+
+@cache
+def _windows_table() -> dict[str, dict]:
+    table = {}
+    for row in load("os_support")["windows"]:
+        key = windows_key(row["name"])
+        if key and (key not in table or not row.get("supported", True)):
+            table.setdefault(key, row)
+    return table
+
+
+def assess_windows(text: str) -> OsAssessment:
+    key = windows_key(text)
+    if key is None:
+        return OsAssessment("unknown", text or "Windows")
+    row = _windows_table().get(key)
+    if row is None:
+        return OsAssessment("unsupported", text, None, "not on the support matrix")
+    status = "supported" if row.get("supported", True) else "unsupported"
+    return OsAssessment(status, row["name"], row["source"], row.get("note", ""))
+
+
+def distro_id(name: str | None) -> str | None:
+    return _DISTRO_ALIASES.get((name or "").strip().lower())
+
+
+def assess_linux(distro: str | None, version: str | None) -> OsAssessment:
+    canonical = distro_id(distro)
+    label = f"{distro or 'Linux'} {version or ''}".strip()
+    if canonical is None or not version:
+        return OsAssessment("unknown", label)
+    rows = [r for r in load("os_support")["linux"] if r["distro"] == canonical]
+    if not rows:
+        return OsAssessment("unsupported", label, None, "distribution not on the support matrix")
+    row = max(rows, key=lambda r: r.get("listed_until", "9999"))
+    major = version.split(".")[0]
+    if version in row.get("unsupported_versions", []):
+        return OsAssessment("unsupported", label, row["source"], row.get("note", ""))
+    listed = row["versions"]
+    if version in listed or major in listed or _minor_prefix(version, listed):
+        if row.get("listed_until"):
+            return OsAssessment(
+                "unsupported",
+                label,
+                row["source"],
+                f"last listed in the support matrix of {row['listed_until']}",
+            )
+        return OsAssessment("supported", label, row["source"], row.get("note", ""))
+    return OsAssessment("unsupported", label, row["source"], "version not on the support matrix")
+
+
+def _minor_prefix(version: str, listed: list[str]) -> bool:
+    """'22.04.4' counts as '22.04'; '8.6' does not count as '8.10'."""
+    parts = version.split(".")
+    return len(parts) > 2 and ".".join(parts[:2]) in listed
+
+
+_IMAGE_VERSION = re.compile(r"(\d+)[._-](\d+)")
+
+
+def from_image(image: str) -> tuple[str | None, str | None]:
+    """(distro, version) from a marketplace image 'publisher:offer:sku', best effort."""
+    publisher, offer, sku = [*image.split(":"), "", "", ""][:3]
+    distro = distro_id(publisher) or distro_id(offer.split("-")[0])
+    for text in (sku, offer):
+        if match := _IMAGE_VERSION.search(text):
+            return distro, f"{match.group(1)}.{match.group(2)}"
+    return distro, sku if sku.isdigit() else None  # Debian:debian-12:12

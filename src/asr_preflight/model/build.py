@@ -1,0 +1,543 @@
+"""Normalize raw Azure JSON (az flattened, REST with `properties`, Resource Graph) into the model.
+
+Every shape is read the same way: `props()` is the `properties` object when there is one, else
+the record itself (az prints many resources flattened). Records of the same id are merged, so a
+VM from `az vm list` and the same VM from a REST page with its instance view become one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from asr_preflight.knowledge import regions
+from asr_preflight.model import ids
+from asr_preflight.model.entities import (
+    DenyAssignment,
+    DiskRef,
+    Endpoint,
+    GuestFacts,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    Permission,
+    Provider,
+    ResourceGroup,
+    RoleAssignment,
+    RoleDefinition,
+    Route,
+    RouteTable,
+    SecurityRule,
+    SkuRestriction,
+    StorageAccount,
+    Subnet,
+    Subscription,
+    Usage,
+    Vault,
+    VirtualMachine,
+    VmSku,
+)
+from asr_preflight.model.estate import Estate
+from asr_preflight.snapshot import Snapshot, detect
+
+VM = "microsoft.compute/virtualmachines"
+DISK = "microsoft.compute/disks"
+NIC = "microsoft.network/networkinterfaces"
+NSG = "microsoft.network/networksecuritygroups"
+VNET = "microsoft.network/virtualnetworks"
+ROUTE_TABLE = "microsoft.network/routetables"
+STORAGE = "microsoft.storage/storageaccounts"
+BLOB_SERVICE = "microsoft.storage/storageaccounts/blobservices"
+VAULT = "microsoft.recoveryservices/vaults"
+RESOURCE_GROUP = "microsoft.resources/resourcegroups"
+ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
+ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
+DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
+
+
+def props(record: dict[str, Any]) -> dict[str, Any]:
+    inner = record.get("properties")
+    return inner if isinstance(inner, dict) else record
+
+
+@lru_cache(maxsize=512)
+def region(name: str | None) -> str:
+    """Normalized region; names the KB does not know stay as given, lower-cased."""
+    if not name:
+        return ""
+    return regions.normalize(name) or name.lower().replace(" ", "")
+
+
+def _id(obj: Any) -> str | None:
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def build_estate(snapshot: Snapshot) -> Estate:
+    estate = Estate(snapshot=snapshot, present=frozenset(snapshot.present))
+    disks = {ids.key(d.get("id")): d for d in snapshot.of(DISK)}
+    estate.vms = {vm.key: vm for vm in (_vm(r, disks) for r in _merged(snapshot.of(VM)))}
+    estate.nics = {ids.key(n.id): n for n in map(_nic, snapshot.of(NIC))}
+    estate.nsgs = {ids.key(n.id): n for n in map(_nsg, snapshot.of(NSG))}
+    for vnet in snapshot.of(VNET):
+        for subnet in _subnets(vnet):
+            estate.subnets[ids.key(subnet.id)] = subnet
+    estate.route_tables = {ids.key(t.id): t for t in map(_route_table, snapshot.of(ROUTE_TABLE))}
+    soft_delete = _soft_delete(snapshot.of(BLOB_SERVICE))
+    estate.storage_accounts = {
+        ids.key(a.id): a for a in (_storage(r, soft_delete) for r in snapshot.of(STORAGE))
+    }
+    estate.vaults = {ids.key(v.id): v for v in map(_vault, snapshot.of(VAULT))}
+    estate.resource_groups = {
+        ids.key(g.id): g for g in map(_resource_group, snapshot.of(RESOURCE_GROUP))
+    }
+    estate.subscriptions = {s.id: s for s in map(_subscription, snapshot.of(detect.SUBSCRIPTIONS))}
+    estate.providers = {
+        (p.subscription_id, p.namespace.lower()): p
+        for p in map(_provider, snapshot.of(detect.PROVIDERS))
+        if p
+    }
+    estate.offered_locations = _offered_locations(snapshot.of(detect.LOCATIONS))
+    estate.skus = _skus(snapshot.of(detect.SKUS))
+    estate.usages = [u for block in snapshot.usages for u in _usages(block)]
+    estate.guest_facts = [_guest(g) for g in snapshot.of(detect.GUEST_FACTS)]
+    estate.role_assignments = [_role_assignment(r) for r in snapshot.of(ROLE_ASSIGNMENT)]
+    estate.role_definitions = {d.id: d for d in map(_role_definition, snapshot.of(ROLE_DEFINITION))}
+    estate.deny_assignments = [_deny_assignment(r) for r in snapshot.of(DENY_ASSIGNMENT)]
+    estate.index()
+    return estate
+
+
+def _merged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per id; later exports fill what earlier ones lacked (e.g. the instance view)."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for record in records:
+        k = ids.key(record.get("id"))
+        seen = by_id.get(k)
+        if seen is None:
+            by_id[k] = record
+            continue
+        merged = {**record, **{k2: v for k2, v in seen.items() if v is not None}}
+        merged_props = {**props(record), **props(seen)}
+        if "properties" in merged or "properties" in record:
+            merged["properties"] = merged_props
+        else:
+            merged.update(merged_props)
+        by_id[k] = merged
+    return list(by_id.values())
+
+
+def _vm(record: dict[str, Any], disks: dict[str, dict[str, Any]]) -> VirtualMachine:
+    p = props(record)
+    rid = record.get("id") or ""
+    hardware = p.get("hardwareProfile") or {}
+    storage = p.get("storageProfile") or {}
+    image = storage.get("imageReference") or {}
+    view = p.get("instanceView") or (p.get("extended") or {}).get("instanceView") or {}
+    agent = view.get("vmAgent") or {}
+    security = p.get("securityProfile") or {}
+    os_disk = storage.get("osDisk") or {}
+    disk_refs = [_disk_ref(os_disk, "os", disks)] if os_disk else []
+    disk_refs += [_disk_ref(d, "data", disks) for d in storage.get("dataDisks") or []]
+    host = p.get("host") or {}
+    return VirtualMachine(
+        id=rid,
+        key=ids.key(rid),
+        name=record.get("name") or ids.name(rid),
+        subscription_id=ids.subscription(rid) or "",
+        resource_group=(record.get("resourceGroup") or ids.part(rid, "resourceGroups") or ""),
+        location=region(record.get("location")),
+        size=hardware.get("vmSize"),
+        os_type=os_disk.get("osType") or _os_type_from_config(p),
+        image=":".join(str(image.get(k, "")) for k in ("publisher", "offer", "sku"))
+        if image.get("offer")
+        else None,
+        os_name=view.get("osName"),
+        os_version=view.get("osVersion"),
+        vm_id=p.get("vmId"),
+        provisioning_state=p.get("provisioningState"),
+        power_state=_power_state(record, view),
+        agent_status=_agent_status(agent),
+        agent_version=agent.get("vmAgentVersion"),
+        zones=tuple(record.get("zones") or ()),
+        availability_set_id=_id(p.get("availabilitySet")),
+        ppg_id=_id(p.get("proximityPlacementGroup")),
+        host_id=_id(host),
+        host_group_id=_id(p.get("hostGroup")),
+        vmss_id=_id(p.get("virtualMachineScaleSet")),
+        nic_ids=tuple(
+            n["id"]
+            for n in (p.get("networkProfile") or {}).get("networkInterfaces") or ()
+            if _id(n)
+        ),
+        disks=tuple(disk_refs),
+        disk_controller=storage.get("diskControllerType"),
+        security_type=security.get("securityType"),
+        encryption_at_host=bool(security.get("encryptionAtHost")),
+    )
+
+
+def _os_type_from_config(p: dict[str, Any]) -> str | None:
+    os_profile = p.get("osProfile") or {}
+    if os_profile.get("windowsConfiguration"):
+        return "Windows"
+    if os_profile.get("linuxConfiguration"):
+        return "Linux"
+    return None
+
+
+def _power_state(record: dict[str, Any], view: dict[str, Any]) -> str | None:
+    if isinstance(record.get("powerState"), str):  # az vm list -d
+        return record["powerState"]
+    if isinstance(view.get("powerState"), dict):  # Resource Graph's extended instance view
+        return view["powerState"].get("displayStatus") or view["powerState"].get("code")
+    for status in view.get("statuses") or ():
+        if str(status.get("code", "")).startswith("PowerState/"):
+            return status.get("displayStatus") or status["code"]
+    return None
+
+
+def _agent_status(agent: dict[str, Any]) -> str | None:
+    for status in agent.get("statuses") or ():
+        if status.get("displayStatus"):
+            return status["displayStatus"]
+    return None
+
+
+def _disk_ref(d: dict[str, Any], role: str, disks: dict[str, dict[str, Any]]) -> DiskRef:
+    managed = d.get("managedDisk") or {}
+    resource = disks.get(ids.key(managed.get("id"))) or {}
+    rp = props(resource)
+    sku = (resource.get("sku") or {}).get("name") or managed.get("storageAccountType")
+    size = rp.get("diskSizeGB", rp.get("diskSizeGb")) or d.get("diskSizeGB") or d.get("diskSizeGb")
+    des = (managed.get("diskEncryptionSet") or {}).get("id") or (rp.get("encryption") or {}).get(
+        "diskEncryptionSetId"
+    )
+    ephemeral = bool(d.get("diffDiskSettings"))
+    return DiskRef(
+        name=d.get("name") or ids.name(managed.get("id")),
+        role=role,
+        lun=d.get("lun"),
+        id=managed.get("id"),
+        size_gib=float(size) if size is not None else None,
+        sku=sku,
+        managed=bool(managed) or ephemeral or not d.get("vhd"),
+        ephemeral=ephemeral,
+        write_accelerator=bool(d.get("writeAcceleratorEnabled")),
+        max_shares=rp.get("maxShares"),
+        encryption_set_id=des,
+    )
+
+
+def _nic(record: dict[str, Any]) -> NetworkInterface:
+    p = props(record)
+    subnets, public_ips = [], []
+    for config in p.get("ipConfigurations") or ():
+        cp = props(config)
+        if _id(cp.get("subnet")):
+            subnets.append(cp["subnet"]["id"])
+        if _id(cp.get("publicIPAddress")):
+            public_ips.append(cp["publicIPAddress"]["id"])
+    return NetworkInterface(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        subnet_ids=tuple(subnets),
+        nsg_id=_id(p.get("networkSecurityGroup")),
+        accelerated_networking=bool(p.get("enableAcceleratedNetworking")),
+        public_ip_ids=tuple(public_ips),
+    )
+
+
+def _nsg(record: dict[str, Any]) -> NetworkSecurityGroup:
+    p = props(record)
+    rules = [_rule(r, False) for r in p.get("securityRules") or ()]
+    rules += [_rule(r, True) for r in p.get("defaultSecurityRules") or ()]
+    return NetworkSecurityGroup(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        rules=tuple(rules),
+    )
+
+
+def _rule(record: dict[str, Any], default: bool) -> SecurityRule:
+    p = props(record)
+    # Application security groups stand for VM NICs; keep them visible rather than as "*".
+    groups = [f"asg:{g.get('id', '')}" for g in p.get("destinationApplicationSecurityGroups") or ()]
+    destinations = (
+        groups or p.get("destinationAddressPrefixes") or [p.get("destinationAddressPrefix") or "*"]
+    )
+    ports = p.get("destinationPortRanges") or [p.get("destinationPortRange") or "*"]
+    return SecurityRule(
+        name=record.get("name", ""),
+        priority=int(p.get("priority") or 65000),
+        direction=p.get("direction", ""),
+        access=p.get("access", ""),
+        protocol=p.get("protocol", "*"),
+        destinations=tuple(destinations),
+        destination_ports=tuple(str(x) for x in ports),
+        default=default,
+    )
+
+
+def _subnets(vnet: dict[str, Any]) -> list[Subnet]:
+    vp = props(vnet)
+    out = []
+    for subnet in vp.get("subnets") or ():
+        sp = props(subnet)
+        out.append(
+            Subnet(
+                id=subnet.get("id", ""),
+                name=subnet.get("name", ""),
+                vnet_id=vnet.get("id", ""),
+                location=region(vnet.get("location")),
+                nsg_id=_id(sp.get("networkSecurityGroup")),
+                route_table_id=_id(sp.get("routeTable")),
+                service_endpoints=tuple(
+                    e.get("service", "") for e in sp.get("serviceEndpoints") or ()
+                ),
+                nat_gateway_id=_id(sp.get("natGateway")),
+            )
+        )
+    return out
+
+
+def _route_table(record: dict[str, Any]) -> RouteTable:
+    routes = []
+    for route in props(record).get("routes") or ():
+        rp = props(route)
+        routes.append(
+            Route(
+                name=route.get("name", ""),
+                address_prefix=rp.get("addressPrefix", ""),
+                next_hop_type=rp.get("nextHopType", ""),
+                next_hop_ip=rp.get("nextHopIpAddress"),
+            )
+        )
+    return RouteTable(id=record.get("id", ""), name=record.get("name", ""), routes=tuple(routes))
+
+
+def _soft_delete(services: list[dict[str, Any]]) -> dict[str, bool]:
+    return {
+        ids.parent(s.get("id")): bool((props(s).get("deleteRetentionPolicy") or {}).get("enabled"))
+        for s in services
+    }
+
+
+def _storage(record: dict[str, Any], soft_delete: dict[str, bool]) -> StorageAccount:
+    p = props(record)
+    acl = p.get("networkAcls") or p.get("networkRuleSet") or {}
+    rid = record.get("id", "")
+    return StorageAccount(
+        id=rid,
+        name=record.get("name", ""),
+        subscription_id=ids.subscription(rid) or "",
+        location=region(record.get("location")),
+        kind=record.get("kind"),
+        sku=(record.get("sku") or {}).get("name"),
+        default_action=acl.get("defaultAction"),
+        bypass=acl.get("bypass"),
+        public_network_access=p.get("publicNetworkAccess"),
+        allow_shared_key_access=p.get("allowSharedKeyAccess"),
+        hierarchical_namespace=bool(p.get("isHnsEnabled")),
+        blob_soft_delete=soft_delete.get(ids.key(rid)),
+    )
+
+
+def _vault(record: dict[str, Any]) -> Vault:
+    rid = record.get("id", "")
+    return Vault(
+        id=rid,
+        name=record.get("name", ""),
+        subscription_id=ids.subscription(rid) or "",
+        location=region(record.get("location")),
+    )
+
+
+def _resource_group(record: dict[str, Any]) -> ResourceGroup:
+    return ResourceGroup(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+    )
+
+
+def _subscription(record: dict[str, Any]) -> Subscription:
+    sid = str(record.get("subscriptionId") or record.get("id") or "").rsplit("/", 1)[-1].lower()
+    return Subscription(
+        id=sid,
+        name=record.get("displayName") or record.get("name"),
+        tenant_id=record.get("tenantId"),
+        state=record.get("state"),
+    )
+
+
+def _provider(record: dict[str, Any]) -> Provider | None:
+    sub = ids.subscription(record.get("id"))
+    if not sub:
+        return None
+    locations = {
+        str(rt.get("resourceType", "")).lower(): frozenset(
+            region(x) for x in rt.get("locations") or ()
+        )
+        for rt in record.get("resourceTypes") or ()
+    }
+    return Provider(
+        subscription_id=sub,
+        namespace=record.get("namespace", ""),
+        state=record.get("registrationState", ""),
+        locations=locations,
+    )
+
+
+def _offered_locations(records: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    """Regions each subscription lists (az account list-locations); physical regions only."""
+    offered: dict[str, set[str]] = {}
+    for record in records:
+        if (record.get("metadata") or {}).get("regionType", "Physical") != "Physical":
+            continue
+        sub = ids.subscription(record.get("id")) or ""
+        offered.setdefault(sub, set()).add(region(record.get("name")))
+    return {sub: frozenset(names) for sub, names in offered.items()}
+
+
+def _skus(records: list[dict[str, Any]]) -> dict[str, dict[str, VmSku]]:
+    """VM sizes by region: region -> size name (lower) -> sku."""
+    by_region: dict[str, dict[str, VmSku]] = {}
+    for record in records:
+        if str(record.get("resourceType", "")).lower() != "virtualmachines":
+            continue
+        sku = _sku(record)
+        for location in sku.locations:
+            by_region.setdefault(location, {})[sku.name.lower()] = sku
+    return by_region
+
+
+def _sku(record: dict[str, Any]) -> VmSku:
+    locations = tuple(region(x) for x in record.get("locations") or ())
+    zones = {
+        region(info.get("location")): tuple(info.get("zones") or ())
+        for info in record.get("locationInfo") or ()
+    }
+    restrictions = tuple(
+        SkuRestriction(
+            type=r.get("type", ""),
+            reason=r.get("reasonCode"),
+            locations=tuple(
+                region(x)
+                for x in (r.get("restrictionInfo") or {}).get("locations") or r.get("values") or ()
+            ),
+            zones=tuple((r.get("restrictionInfo") or {}).get("zones") or ()),
+        )
+        for r in record.get("restrictions") or ()
+    )
+    capabilities = {
+        str(c.get("name")): str(c.get("value")) for c in record.get("capabilities") or ()
+    }
+    return VmSku(
+        name=record.get("name", ""),
+        family=record.get("family"),
+        locations=locations,
+        zones=zones,
+        capabilities=capabilities,
+        restrictions=restrictions,
+    )
+
+
+def _usages(block: Any) -> list[Usage]:
+    out = []
+    for record in block.value:
+        name = record.get("name") or {}
+        try:
+            out.append(
+                Usage(
+                    location=block.location,
+                    name=str(name.get("value", "")),
+                    current=int(record.get("currentValue")),
+                    limit=int(record.get("limit")),
+                    subscription_id=block.subscription_id,
+                )
+            )
+        except (TypeError, ValueError):
+            continue  # a usage without numbers says nothing; the quota rule reports what's missing
+    return out
+
+
+def _guest(record: dict[str, Any]) -> GuestFacts:
+    vm = record.get("vm") or {}
+    os_info = record.get("os") or {}
+    agent = record.get("agent") or {}
+    roots = record.get("trusted_roots")
+    proxy = record.get("proxy") or {}
+    return GuestFacts(
+        vm_id=vm.get("vm_id"),
+        name=vm.get("name"),
+        os_family=os_info.get("family"),
+        distro_id=os_info.get("distro_id"),
+        os_version=os_info.get("version"),
+        pretty_name=os_info.get("pretty_name"),
+        agent_present=agent.get("present"),
+        agent_running=agent.get("running"),
+        trusted_roots=frozenset(s.lower().replace(":", "") for s in roots.get("sha1") or ())
+        if isinstance(roots, dict)
+        else None,
+        endpoints=tuple(
+            Endpoint(
+                host=e.get("host", ""),
+                port=int(e.get("port") or 443),
+                resolved=e.get("resolved"),
+                connected=e.get("connected"),
+                tls_verified=e.get("tls_verified"),
+                error=e.get("error"),
+            )
+            for e in record.get("endpoints") or ()
+        ),
+        proxy_authenticated=proxy.get("authenticated"),
+        collected_at=record.get("collected_at"),
+    )
+
+
+def _scope(value: Any) -> str:
+    return str(value or "").rstrip("/").lower()
+
+
+def _permissions(blocks: Any) -> tuple[Permission, ...]:
+    return tuple(
+        Permission(
+            actions=tuple(b.get("actions") or ()), not_actions=tuple(b.get("notActions") or ())
+        )
+        for b in blocks or ()
+        if isinstance(b, dict)
+    )
+
+
+def _role_assignment(record: dict[str, Any]) -> RoleAssignment:
+    p = props(record)
+    return RoleAssignment(
+        id=record.get("id", ""),
+        principal_id=str(p.get("principalId", "")).lower(),
+        role_definition_id=ids.name(p.get("roleDefinitionId")).lower(),
+        scope=_scope(p.get("scope")),
+        role_name=record.get("roleDefinitionName"),
+        condition=p.get("condition") or None,
+    )
+
+
+def _role_definition(record: dict[str, Any]) -> RoleDefinition:
+    p = props(record)
+    return RoleDefinition(
+        id=str(record.get("name") or ids.name(record.get("id"))).lower(),
+        name=p.get("roleName") or record.get("roleName") or "",
+        permissions=_permissions(p.get("permissions")),
+    )
+
+
+def _deny_assignment(record: dict[str, Any]) -> DenyAssignment:
+    p = props(record)
+    return DenyAssignment(
+        id=record.get("id", ""),
+        scope=_scope(p.get("scope")),
+        principals=frozenset(str(x.get("id", "")).lower() for x in p.get("principals") or ()),
+        excluded=frozenset(str(x.get("id", "")).lower() for x in p.get("excludePrincipals") or ()),
+        permissions=_permissions(p.get("permissions")),
+    )

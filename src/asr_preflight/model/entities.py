@@ -1,0 +1,228 @@
+"""Typed, normalized estate objects. Ids keep Azure's spelling; `key` is the comparison form."""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+
+class DiskRef(Struct, frozen=True):
+    """A disk as the VM sees it, completed with the disk resource when it was exported."""
+
+    name: str
+    role: str  # "os" | "data"
+    lun: int | None = None
+    id: str | None = None
+    size_gib: float | None = None
+    sku: str | None = None  # Premium_LRS, StandardSSD_ZRS, UltraSSD_LRS, PremiumV2_LRS …
+    managed: bool = True
+    ephemeral: bool = False
+    write_accelerator: bool = False
+    max_shares: int | None = None
+    encryption_set_id: str | None = None
+
+
+class VirtualMachine(Struct, frozen=True):
+    id: str
+    key: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    size: str | None = None
+    os_type: str | None = None  # "Windows" | "Linux"
+    image: str | None = None  # publisher:offer:sku
+    os_name: str | None = None  # from the instance view (guest agent)
+    os_version: str | None = None
+    vm_id: str | None = None  # the VM's unique id (properties.vmId)
+    provisioning_state: str | None = None
+    power_state: str | None = None
+    agent_status: str | None = None  # "Ready" | "Not Ready" | None when not exported
+    agent_version: str | None = None
+    zones: tuple[str, ...] = ()
+    availability_set_id: str | None = None
+    ppg_id: str | None = None
+    host_id: str | None = None
+    host_group_id: str | None = None
+    vmss_id: str | None = None
+    nic_ids: tuple[str, ...] = ()
+    disks: tuple[DiskRef, ...] = ()
+    disk_controller: str | None = None
+    security_type: str | None = None
+    encryption_at_host: bool = False
+
+
+class SecurityRule(Struct, frozen=True):
+    name: str
+    priority: int
+    direction: str  # "Inbound" | "Outbound"
+    access: str  # "Allow" | "Deny"
+    protocol: str
+    destinations: tuple[str, ...]
+    destination_ports: tuple[str, ...]
+    default: bool = False
+
+
+class NetworkSecurityGroup(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    rules: tuple[SecurityRule, ...]
+
+
+class NetworkInterface(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    subnet_ids: tuple[str, ...]
+    nsg_id: str | None = None
+    accelerated_networking: bool = False
+    public_ip_ids: tuple[str, ...] = ()
+
+
+class Subnet(Struct, frozen=True):
+    id: str
+    name: str
+    vnet_id: str
+    location: str
+    nsg_id: str | None = None
+    route_table_id: str | None = None
+    service_endpoints: tuple[str, ...] = ()
+    nat_gateway_id: str | None = None
+
+
+class Route(Struct, frozen=True):
+    name: str
+    address_prefix: str
+    next_hop_type: str
+    next_hop_ip: str | None = None
+
+
+class RouteTable(Struct, frozen=True):
+    id: str
+    name: str
+    routes: tuple[Route, ...]
+
+
+class StorageAccount(Struct, frozen=True):
+    id: str
+    name: str
+    subscription_id: str
+    location: str
+    kind: str | None
+    sku: str | None
+    default_action: str | None = None
+    bypass: str | None = None
+    public_network_access: str | None = None
+    allow_shared_key_access: bool | None = None  # None: Azure's default, which allows it
+    hierarchical_namespace: bool = False
+    blob_soft_delete: bool | None = None  # None: blob service properties not exported
+
+
+class Vault(Struct, frozen=True):
+    id: str
+    name: str
+    subscription_id: str
+    location: str
+
+
+class ResourceGroup(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+
+
+class Subscription(Struct, frozen=True):
+    id: str
+    name: str | None
+    tenant_id: str | None
+    state: str | None
+
+
+class Provider(Struct, frozen=True):
+    subscription_id: str
+    namespace: str
+    state: str
+    # resource type (lower) -> normalized regions where it can be created
+    locations: dict[str, frozenset[str]]
+
+
+class SkuRestriction(Struct, frozen=True):
+    type: str  # "Location" | "Zone"
+    reason: str | None
+    locations: tuple[str, ...]
+    zones: tuple[str, ...] = ()
+
+
+class VmSku(Struct, frozen=True):
+    name: str
+    family: str | None
+    locations: tuple[str, ...]
+    zones: dict[str, tuple[str, ...]]
+    capabilities: dict[str, str]
+    restrictions: tuple[SkuRestriction, ...] = ()
+
+    def capability_number(self, name: str) -> float | None:
+        try:
+            return float(self.capabilities[name])
+        except (KeyError, ValueError):
+            return None
+
+
+class Usage(Struct, frozen=True):
+    location: str
+    name: str  # e.g. cores, standardDSv5Family
+    current: int
+    limit: int
+    subscription_id: str | None = None
+
+
+class Endpoint(Struct, frozen=True):
+    host: str
+    port: int = 443
+    resolved: bool | None = None
+    connected: bool | None = None
+    tls_verified: bool | None = None
+    error: str | None = None
+
+
+class GuestFacts(Struct, frozen=True):
+    vm_id: str | None
+    name: str | None
+    os_family: str | None = None
+    distro_id: str | None = None
+    os_version: str | None = None
+    pretty_name: str | None = None
+    agent_present: bool | None = None
+    agent_running: bool | None = None
+    trusted_roots: frozenset[str] | None = None  # SHA-1 thumbprints, lower-case hex
+    endpoints: tuple[Endpoint, ...] = ()
+    proxy_authenticated: bool | None = None
+    collected_at: str | None = None
+
+
+class RoleAssignment(Struct, frozen=True):
+    id: str
+    principal_id: str  # lower-case object id
+    role_definition_id: str  # lower-case GUID (the last segment of roleDefinitionId)
+    scope: str  # lower-case, no trailing slash; "" is the root "/"
+    role_name: str | None = None
+    condition: str | None = None
+
+
+class Permission(Struct, frozen=True):
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...] = ()
+
+
+class RoleDefinition(Struct, frozen=True):
+    id: str  # lower-case GUID
+    name: str
+    permissions: tuple[Permission, ...]
+
+
+class DenyAssignment(Struct, frozen=True):
+    id: str
+    scope: str
+    principals: frozenset[str]
+    excluded: frozenset[str]
+    permissions: tuple[Permission, ...]

@@ -1,0 +1,89 @@
+"""The estate: every typed object of a snapshot, indexed for the lookups rules make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from asr_preflight.model import ids
+from asr_preflight.model.entities import (
+    DenyAssignment,
+    GuestFacts,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    Provider,
+    ResourceGroup,
+    RoleAssignment,
+    RoleDefinition,
+    RouteTable,
+    StorageAccount,
+    Subnet,
+    Subscription,
+    Usage,
+    Vault,
+    VirtualMachine,
+    VmSku,
+)
+from asr_preflight.snapshot import Snapshot
+
+
+@dataclass
+class Estate:
+    snapshot: Snapshot
+    present: frozenset[str]
+    vms: dict[str, VirtualMachine] = field(default_factory=dict)
+    nics: dict[str, NetworkInterface] = field(default_factory=dict)
+    nsgs: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
+    subnets: dict[str, Subnet] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    storage_accounts: dict[str, StorageAccount] = field(default_factory=dict)
+    vaults: dict[str, Vault] = field(default_factory=dict)
+    resource_groups: dict[str, ResourceGroup] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    providers: dict[tuple[str, str], Provider] = field(default_factory=dict)
+    offered_locations: dict[str, frozenset[str]] = field(default_factory=dict)
+    skus: dict[str, dict[str, VmSku]] = field(default_factory=dict)
+    usages: list[Usage] = field(default_factory=list)
+    guest_facts: list[GuestFacts] = field(default_factory=list)
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
+    role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
+    deny_assignments: list[DenyAssignment] = field(default_factory=list)
+    _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
+    _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
+
+    def index(self) -> None:
+        for facts in self.guest_facts:
+            if facts.vm_id:
+                self._guest_by_vm_id[facts.vm_id.lower()] = facts
+            if facts.name:
+                self._guest_by_name[facts.name.lower()] = facts
+
+    def has(self, kind: str) -> bool:
+        """Whether the snapshot covered this kind at all (an empty export counts)."""
+        return kind in self.present
+
+    def guest(self, vm: VirtualMachine) -> GuestFacts | None:
+        """Guest facts match a VM by its unique vmId first, then by name."""
+        if vm.vm_id and (facts := self._guest_by_vm_id.get(vm.vm_id.lower())):
+            return facts
+        return self._guest_by_name.get(vm.name.lower())
+
+    def nics_of(self, vm: VirtualMachine) -> list[NetworkInterface | None]:
+        return [self.nics.get(ids.key(nic_id)) for nic_id in vm.nic_ids]
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        return self.subnets.get(ids.key(subnet_id))
+
+    def resource_group(self, vm: VirtualMachine) -> ResourceGroup | None:
+        return self.resource_groups.get(
+            f"/subscriptions/{vm.subscription_id}/resourcegroups/{vm.resource_group.lower()}"
+        )
+
+    def sku(self, location: str, size: str | None) -> VmSku | None:
+        return self.skus.get(location, {}).get((size or "").lower())
+
+    def usages_for(self, subscription_id: str, location: str) -> list[Usage]:
+        """Usages of a subscription in a region. Usages that name no subscription apply to any
+        subscription that has none of its own (documented in docs/inputs.md)."""
+        here = [u for u in self.usages if u.location == location]
+        own = [u for u in here if u.subscription_id == subscription_id]
+        return own or [u for u in here if u.subscription_id is None]

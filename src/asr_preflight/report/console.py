@@ -1,0 +1,103 @@
+"""The console report: a verdict per VM, then what is wrong grouped by area, in 80 columns.
+Colour only when the output is a terminal (rich decides; NO_COLOR is honoured)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from asr_preflight.engine import CheckResult
+from asr_preflight.findings import Area, Finding, Status, Verdict
+from asr_preflight.knowledge.regions import display
+from asr_preflight.model import ids
+
+_VERDICT_STYLE = {Verdict.READY: "green", Verdict.BLOCKED: "bold red", Verdict.UNKNOWN: "yellow"}
+_STATUS_STYLE = {
+    Status.FAIL: "bold red",
+    Status.UNKNOWN: "yellow",
+    Status.WARN: "magenta",
+    Status.PASS: "green",
+    Status.SKIP: "dim",
+}
+_SHOWN = (Status.FAIL, Status.UNKNOWN, Status.WARN)
+
+
+def render(result: CheckResult, console: Console) -> None:
+    ctx = result.context
+    counts = Counter(v.verdict for v in result.verdicts)
+    console.print(
+        Text.assemble(
+            ("ASR readiness ", "bold"),
+            f"{display(ctx.source_region)} → {display(ctx.target_region)}",
+            f"  ·  {len(result.verdicts)} VMs  ·  snapshot {ctx.estate.snapshot.origin}",
+        )
+    )
+    console.print(
+        Text.assemble(
+            (f"ready {counts[Verdict.READY]}", _VERDICT_STYLE[Verdict.READY]),
+            "   ",
+            (f"blocked {counts[Verdict.BLOCKED]}", _VERDICT_STYLE[Verdict.BLOCKED]),
+            "   ",
+            (f"unknown {counts[Verdict.UNKNOWN]}", _VERDICT_STYLE[Verdict.UNKNOWN]),
+        )
+    )
+    for error in ctx.estate.snapshot.collection_errors:
+        console.print(
+            f"[yellow]collection error[/] {error.scope}: {error.operation}: {error.message}"
+        )
+    console.print()
+    _vm_table(result, console)
+    _findings(result, console)
+
+
+def _vm_table(result: CheckResult, console: Console) -> None:
+    table = Table(title="Virtual machines", title_justify="left", expand=False, pad_edge=False)
+    table.add_column("VM", no_wrap=True)
+    table.add_column("resource group", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("because of")
+    for item in result.verdicts:
+        table.add_row(
+            item.vm.name,
+            item.vm.resource_group,
+            Text(item.verdict.value, _VERDICT_STYLE[item.verdict]),
+            ", ".join(item.blocking),
+        )
+    console.print(table)
+
+
+def _findings(result: CheckResult, console: Console) -> None:
+    by_area: dict[Area, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        by_area[finding.area].append(finding)
+    titles = {r.id: r.title for r in result.rules}
+    for area in Area:
+        findings = by_area.get(area, [])
+        tally = Counter(f.status for f in findings)
+        summary = "  ".join(f"{s.value} {tally[s]}" for s in Status if tally[s])
+        console.print()
+        console.rule(Text.assemble((area.value, "bold"), f"  {summary}"), align="left")
+        shown = [f for f in findings if f.status in _SHOWN]
+        if not shown:
+            console.print("  nothing to fix")
+        for finding in sorted(shown, key=lambda f: (_SHOWN.index(f.status), f.rule)):
+            _finding(finding, titles.get(finding.rule, ""), console)
+
+
+def _finding(finding: Finding, title: str, console: Console) -> None:
+    code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
+    where = ids.name(finding.resource_id) if finding.resource_id else "estate"
+    console.print(
+        Text.assemble(
+            "  ",
+            (f"{finding.status.value.upper():7}", _STATUS_STYLE[finding.status]),
+            (f"{finding.rule}{code} ", "bold"),
+            (where, "cyan"),
+        )
+    )
+    console.print(f"         {title}: {finding.message}", highlight=False, markup=False)
+    if finding.remedy:
+        console.print(Text.assemble(("         fix: ", "bold"), finding.remedy))

@@ -1,0 +1,112 @@
+"""The JSON report's shape; docs/report-schema.json is generated from these types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from asr_preflight import __version__
+from asr_preflight.engine import CheckResult
+from asr_preflight.findings import Area, Finding, Status, Verdict
+
+REPORT_SCHEMA = "asr-preflight/report"
+REPORT_VERSION = 1
+
+
+class SnapshotInfo(msgspec.Struct):
+    origin: str
+    cloud: str
+    tenant_id: str | None
+    subscriptions: list[str]
+    collected_at: str | None
+    collection_errors: int
+
+
+class Summary(msgspec.Struct):
+    source_region: str
+    target_region: str
+    principal_id: str | None
+    vms: int
+    verdicts: dict[Verdict, int]
+    statuses: dict[Status, int]
+    areas: dict[Area, dict[Status, int]]
+    snapshot: SnapshotInfo
+
+
+class VmEntry(msgspec.Struct):
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    verdict: Verdict
+    rules: list[str]  # the failing (blocked) or unknown (unknown) rules behind the verdict
+
+
+class Report(msgspec.Struct):
+    schema: str
+    version: int
+    tool_version: str
+    generated_at: str
+    summary: Summary
+    vms: list[VmEntry]
+    findings: list[Finding]
+
+
+def build_report(result: CheckResult) -> Report:
+    ctx = result.context
+    snap = ctx.estate.snapshot
+    statuses = {s: 0 for s in Status}
+    areas = {a: {s: 0 for s in Status} for a in Area}
+    for finding in result.findings:
+        statuses[finding.status] += 1
+        areas[finding.area][finding.status] += 1
+    verdicts = {v: 0 for v in Verdict}
+    for item in result.verdicts:
+        verdicts[item.verdict] += 1
+    return Report(
+        schema=REPORT_SCHEMA,
+        version=REPORT_VERSION,
+        tool_version=__version__,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        summary=Summary(
+            source_region=ctx.source_region,
+            target_region=ctx.target_region,
+            principal_id=ctx.principal_id,
+            vms=len(result.verdicts),
+            verdicts=verdicts,
+            statuses=statuses,
+            areas=areas,
+            snapshot=SnapshotInfo(
+                origin=snap.origin,
+                cloud=snap.cloud,
+                tenant_id=snap.tenant_id,
+                subscriptions=snap.subscriptions,
+                collected_at=snap.collected_at,
+                collection_errors=len(snap.collection_errors),
+            ),
+        ),
+        vms=[
+            VmEntry(
+                id=v.vm.id,
+                name=v.vm.name,
+                subscription_id=v.vm.subscription_id,
+                resource_group=v.vm.resource_group,
+                verdict=v.verdict,
+                rules=list(v.blocking),
+            )
+            for v in result.verdicts
+        ],
+        findings=result.findings,
+    )
+
+
+def encode(report: Report) -> bytes:
+    return msgspec.json.encode(report)
+
+
+def json_schema() -> dict:
+    schema = msgspec.json.schema(Report)
+    schema["title"] = "asr-preflight check report"
+    schema["$id"] = "https://github.com/asr-preflight/asr-preflight/docs/report-schema.json"
+    return schema

@@ -1,0 +1,120 @@
+"""The rule registry: a rule is metadata plus a pure function from the check context to findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partialmethod
+
+from asr_preflight.findings import Area, Finding, Status
+from asr_preflight.knowledge.data import cite
+from asr_preflight.model import Estate
+from asr_preflight.model.entities import VirtualMachine
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every rule may read: the estate and the question being asked of it."""
+
+    estate: Estate
+    source_region: str
+    target_region: str
+    vms: list[VirtualMachine]  # the VMs in scope, in the source region
+    target_subscription: str | None = None  # None: each VM replicates within its subscription
+    principal_id: str | None = None
+    cache_accounts: tuple[str, ...] = ()  # storage account ids or names chosen as cache
+    vault_id: str | None = None
+
+    def target_subscription_of(self, vm: VirtualMachine) -> str:
+        return self.target_subscription or vm.subscription_id
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return sorted({vm.subscription_id for vm in self.vms})
+
+
+@dataclass
+class Out:
+    """Collects one rule's findings, stamping each with the rule's metadata."""
+
+    rule: Rule
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(
+        self,
+        status: Status,
+        resource_id: str | None,
+        message: str,
+        remedy: str | None = None,
+        *,
+        code: int | None = None,
+        affected_vms: tuple[str, ...] | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                rule=self.rule.id,
+                area=self.rule.area,
+                status=status,
+                resource_id=resource_id,
+                asr_error_code=code if code is not None else self.rule.asr_error_code,
+                message=message,
+                remedy=remedy,
+                references=self.rule.references,
+                affected_vms=affected_vms,
+            )
+        )
+
+    # Shorthands: out.fail(resource_id, message, remedy), out.pass_(resource_id, message), …
+    pass_ = partialmethod(add, Status.PASS)
+    fail = partialmethod(add, Status.FAIL)
+    warn = partialmethod(add, Status.WARN)
+    unknown = partialmethod(add, Status.UNKNOWN)
+    skip = partialmethod(add, Status.SKIP)
+
+
+Evaluate = Callable[[Context, Out], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    area: Area
+    title: str
+    asr_error_code: int | None
+    sources: tuple[str, ...]
+    evaluate: Evaluate
+    description: str = ""
+
+    @cached_property
+    def references(self) -> tuple[str, ...]:
+        return tuple(cite(tag) for tag in self.sources)
+
+    def run(self, ctx: Context) -> list[Finding]:
+        out = Out(self)
+        self.evaluate(ctx, out)
+        return out.findings
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str, area: Area, title: str, *, sources: tuple[str, ...], code: int | None = None
+) -> Callable[[Evaluate], Evaluate]:
+    """Register a rule; its docstring becomes the description in `asr-preflight rules`."""
+
+    def register(fn: Evaluate) -> Evaluate:
+        if rule_id in REGISTRY:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        REGISTRY[rule_id] = Rule(
+            id=rule_id,
+            area=area,
+            title=title,
+            asr_error_code=code,
+            sources=sources,
+            evaluate=fn,
+            description=" ".join((fn.__doc__ or "").split()),
+        )
+        return fn
+
+    return register

@@ -1,0 +1,195 @@
+"""Networking area (first rules): outbound HTTPS to ASR's service tags through the VM's NSGs, and
+forced tunnelling. Full path analysis (prefixes, ASGs, egress, storage firewall) is the
+"Networking prerequisites" issue."""
+
+from __future__ import annotations
+
+from asr_preflight.analysis.network import Decision, Verdict, evaluate
+from asr_preflight.findings import Area
+from asr_preflight.knowledge.endpoints import required_service_tags
+from asr_preflight.model import ids
+from asr_preflight.model.entities import Subnet, VirtualMachine
+from asr_preflight.rules.base import Context, Out, rule
+
+# Which ASR error a blocked destination predicts (troubleshooting docs).
+_CODE_BY_TAG = {
+    "AzureActiveDirectory": 151196,
+    "AzureSiteRecovery": 151197,
+    "EventHub": 151197,
+    "Storage": 151037,
+}
+_CODE_BY_HOST = (
+    ("login.", 151196),
+    ("hypervrecoverymanager", 151197),
+    ("servicebus", 151197),
+    ("blob.", 151037),
+)
+
+
+def _code_for_tag(tag: str) -> int:
+    return _CODE_BY_TAG.get(tag.split(".")[0], 151037)
+
+
+def _code_for_host(host: str) -> int:
+    return next((code for part, code in _CODE_BY_HOST if part in host), 151037)
+
+
+def _subnets(ctx: Context, vm: VirtualMachine) -> tuple[list[Subnet], list[str]]:
+    """The VM's subnets, and what is missing to know them."""
+    subnets, missing = [], []
+    for nic_id, nic in zip(vm.nic_ids, ctx.estate.nics_of(vm), strict=True):
+        if nic is None:
+            missing.append(f"NIC {ids.name(nic_id)}")
+            continue
+        for subnet_id in nic.subnet_ids:
+            subnet = ctx.estate.subnet(subnet_id)
+            if subnet is None:
+                missing.append(f"subnet {ids.name(subnet_id)}")
+            else:
+                subnets.append(subnet)
+    return subnets, missing
+
+
+@rule(
+    "ASR-NET-001",
+    Area.NETWORKING,
+    "Outbound HTTPS to Site Recovery's service tags is allowed",
+    sources=("ARCH-2022", "NET-2021", "TSNET-2024"),
+    code=151037,
+)
+def outbound_https(ctx: Context, out: Out) -> None:
+    """Each VM needs outbound 443 to Storage (source region), Microsoft Entra ID, Event Hubs
+    (target region) and Site Recovery. Guest facts show what the VM really reached; otherwise
+    the NIC and subnet NSGs decide."""
+    tags = required_service_tags(ctx.source_region, ctx.target_region)
+    cache: dict[tuple[str, str], Verdict] = {}
+    for vm in ctx.vms:
+        guest = ctx.estate.guest(vm)
+        if guest and guest.endpoints:
+            failed = [e for e in guest.endpoints if e.connected is False or e.resolved is False]
+            if failed:
+                worst = failed[0]
+                out.fail(
+                    vm.id,
+                    "from inside the VM: "
+                    + "; ".join(f"{e.host}: {e.error or 'unreachable'}" for e in failed),
+                    "allow outbound 443 to these endpoints (service tags "
+                    + ", ".join(t.name for t in tags)
+                    + ")",
+                    code=_code_for_host(worst.host),
+                )
+            else:
+                out.pass_(vm.id, f"the VM reached all {len(guest.endpoints)} ASR endpoints")
+            continue
+        verdicts, missing = _nsg_verdicts(ctx, vm, [t.name for t in tags], cache)
+        blocked = [(tag, v) for tag, v in verdicts if v.decision is Decision.BLOCKED]
+        undecided = [(tag, v) for tag, v in verdicts if v.decision is Decision.UNKNOWN]
+        if blocked:
+            tag, first = blocked[0]
+            out.fail(
+                vm.id,
+                "; ".join(f"{t} blocked by {v.nsg}/{v.rule}" for t, v in blocked),
+                f"add an outbound Allow rule for TCP 443 to {', '.join(t for t, _ in blocked)} "
+                f"above {first.rule} in {first.nsg}",
+                code=_code_for_tag(tag),
+            )
+        elif missing:
+            out.unknown(
+                vm.id,
+                f"not exported: {', '.join(missing)}",
+                "az network nic list / nsg list / vnet list -o json",
+            )
+        elif undecided:
+            out.unknown(
+                vm.id,
+                "; ".join(
+                    f"{t}: rule {v.nsg}/{v.rule} names addresses or application security groups"
+                    for t, v in undecided
+                ),
+                "export service tag ranges (az network list-service-tags) or use service "
+                "tags in the rule; ASR no longer supports IP-based allow lists",
+            )
+        else:
+            out.pass_(vm.id, "NSGs allow outbound 443 to " + ", ".join(t.name for t in tags))
+
+
+def _nsg_verdicts(
+    ctx: Context, vm: VirtualMachine, tags: list[str], cache: dict[tuple[str, str], Verdict]
+) -> tuple[list[tuple[str, Verdict]], list[str]]:
+    subnets, missing = _subnets(ctx, vm)
+    nsg_ids = [n.nsg_id for n in ctx.estate.nics_of(vm) if n and n.nsg_id]
+    nsg_ids += [s.nsg_id for s in subnets if s.nsg_id]
+    verdicts = []
+    for nsg_id in nsg_ids:
+        nsg = ctx.estate.nsgs.get(ids.key(nsg_id))
+        if nsg is None:
+            missing.append(f"NSG {ids.name(nsg_id)}")
+            continue
+        for tag in tags:
+            key = (ids.key(nsg_id), tag)
+            if key not in cache:
+                cache[key] = evaluate(nsg, tag)
+            verdicts.append((tag, cache[key]))
+    return verdicts, missing
+
+
+_TUNNEL_HOPS = ("virtualappliance", "virtualnetworkgateway")
+
+
+@rule(
+    "ASR-NET-002",
+    Area.NETWORKING,
+    "ASR traffic is not forced through an appliance or on-premises",
+    sources=("NET-2021", "SM-2025"),
+)
+def forced_tunnelling(ctx: Context, out: Out) -> None:
+    """A default route (0.0.0.0/0) to a virtual appliance or gateway sends replication traffic
+    through it; it may be throttled or blocked. A Microsoft.Storage service endpoint keeps the
+    cache traffic on Azure's backbone."""
+    for vm in ctx.vms:
+        subnets, missing = _subnets(ctx, vm)
+        tunnels, unexported = [], []
+        for subnet in subnets:
+            if not subnet.route_table_id:
+                continue
+            table = ctx.estate.route_tables.get(ids.key(subnet.route_table_id))
+            if table is None:
+                unexported.append(ids.name(subnet.route_table_id))
+                continue
+            for route in table.routes:
+                if (
+                    route.address_prefix == "0.0.0.0/0"
+                    and route.next_hop_type.lower() in _TUNNEL_HOPS
+                ):
+                    storage = any(
+                        e.lower() == "microsoft.storage" for e in subnet.service_endpoints
+                    )
+                    tunnels.append((subnet, table, route, storage))
+        if tunnels:
+            subnet, table, route, storage = tunnels[0]
+            hop = f"{route.next_hop_type} {route.next_hop_ip or ''}".strip()
+            endpoint = (
+                "the subnet's Microsoft.Storage service endpoint keeps cache traffic direct"
+                if storage
+                else "no Microsoft.Storage service endpoint"
+            )
+            out.warn(
+                vm.id,
+                f"route {table.name}/{route.name} sends 0.0.0.0/0 to {hop} from subnet "
+                f"{subnet.name}; {endpoint}",
+                (
+                    ""
+                    if storage
+                    else f"az network vnet subnet update --ids {subnet.id} "
+                    "--service-endpoints Microsoft.Storage; "
+                )
+                + "and allow the ASR service tags through the appliance",
+            )
+        elif missing or unexported:
+            out.unknown(
+                vm.id,
+                f"not exported: {', '.join(missing + unexported)}",
+                "az network nic list / vnet list / route-table list -o json",
+            )
+        else:
+            out.pass_(vm.id, "no default route through an appliance or gateway")

@@ -1,0 +1,133 @@
+"""Permissions area (first rule): the person enabling replication holds the actions the RBAC
+docs list, at the scopes ASR touches. The full explain/remedy workflow is the "Permissions
+prerequisite" issue."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from asr_preflight.analysis.permissions import Access, Evaluator, role_grants
+from asr_preflight.findings import Area
+from asr_preflight.knowledge.data import load
+from asr_preflight.model import ids
+from asr_preflight.model.build import ROLE_ASSIGNMENT, ROLE_DEFINITION
+from asr_preflight.model.entities import Permission, RoleDefinition, VirtualMachine
+from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.storage import cache_accounts
+
+
+@cache
+def _required_actions() -> tuple[tuple[str, str], ...]:
+    """(action, scope kind) that every enablement needs, from both dated RBAC tables."""
+    rows = load("permissions")["required_action"]
+    return tuple(sorted({(r["action"], r["scope"]) for r in rows if r["when"] == "always"}))
+
+
+@cache
+def _builtin_roles() -> tuple[RoleDefinition, ...]:
+    roles = [
+        RoleDefinition(
+            id=r["id"],
+            name=r["name"],
+            permissions=(Permission(tuple(r.get("actions", ())), tuple(r.get("not_actions", ()))),),
+        )
+        for r in load("permissions")["builtin_role"]
+    ]
+    return tuple(sorted(roles, key=lambda r: len(r.permissions[0].actions)))
+
+
+def smallest_role(action: str) -> str:
+    """The built-in role with the fewest actions that still grants `action`."""
+    return next(
+        (r.name for r in _builtin_roles() if role_grants(r, action) and r.name not in ("Owner",)),
+        "Contributor",
+    )
+
+
+def _scope(kind: str, ctx: Context, vm: VirtualMachine) -> str | None:
+    """The ARM scope where ASR performs an action of this kind for this VM (ASR's defaults)."""
+    target_sub = ctx.target_subscription_of(vm)
+    target_rg = f"/subscriptions/{target_sub}/resourceGroups/{vm.resource_group}-asr"
+    if kind == "source_vm":
+        return vm.id
+    if kind == "source_resource_group":
+        return ids.resource_group_id(vm.id)
+    if kind in ("target_resource_group", "target_vnet"):
+        return target_rg
+    if kind == "target_subscription":
+        return f"/subscriptions/{target_sub}"
+    if kind == "cache_storage_account":
+        accounts, _, chosen = cache_accounts(ctx)
+        return accounts[0].id if chosen and accounts else target_rg
+    if kind == "vault":
+        return ctx.vault_id or target_rg
+    return None
+
+
+@rule(
+    "ASR-PERM-001",
+    Area.PERMISSIONS,
+    "The person enabling replication holds the required permissions",
+    sources=("RBAC-2019", "RBAC-2025"),
+)
+def required_permissions(ctx: Context, out: Out) -> None:
+    """Checks every action of the RBAC tables at the scope ASR uses it, through the principal's
+    role assignments (inherited from above), NotActions and deny assignments."""
+    if not ctx.principal_id:
+        out.unknown(
+            None,
+            "no principal given, so permissions were not checked",
+            "pass --principal-id <object id of the person who enables replication>",
+        )
+        return
+    if not (ctx.estate.has(ROLE_ASSIGNMENT) and ctx.estate.has(ROLE_DEFINITION)):
+        out.unknown(
+            None,
+            "role assignments or role definitions were not exported",
+            f"az role assignment list --all --include-inherited --assignee "
+            f"{ctx.principal_id} -o json > role-assignments.json; az role definition "
+            "list -o json > role-definitions.json",
+        )
+        return
+    evaluator = Evaluator(
+        ctx.principal_id,
+        ctx.estate.role_assignments,
+        ctx.estate.role_definitions,
+        ctx.estate.deny_assignments,
+    )
+    for vm in ctx.vms:
+        missing, unknown = [], []
+        for action, kind in _required_actions():
+            scope = _scope(kind, ctx, vm)
+            if scope is None:
+                continue
+            answer = evaluator.check(action, scope)
+            if answer.access in (Access.MISSING, Access.DENIED):
+                missing.append((action, scope, answer))
+            elif answer.access is Access.UNKNOWN:
+                unknown.append((action, answer.via))
+        if missing:
+            out.fail(
+                vm.id,
+                "missing: "
+                + "; ".join(
+                    f"{a} at {s}" + (f" ({ans.via})" if ans.via else "") for a, s, ans in missing
+                ),
+                "; ".join(
+                    sorted(
+                        {
+                            f"az role assignment create --assignee {ctx.principal_id} "
+                            f'--role "{smallest_role(a)}" --scope {s}'
+                            for a, s, _ in missing
+                        }
+                    )
+                ),
+            )
+        elif unknown:
+            out.unknown(
+                vm.id,
+                "; ".join(f"{a}: {why}" for a, why in unknown),
+                "export the missing role definitions, or check the conditions by hand",
+            )
+        else:
+            out.pass_(vm.id, f"holds all {len(_required_actions())} required actions")

@@ -1,0 +1,313 @@
+"""Storage area: where the cache and target storage live, which disks ASR can replicate, and the
+cache account's settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from asr_preflight.findings import Area, Status
+from asr_preflight.knowledge import facts
+from asr_preflight.knowledge.regions import display, premium_target_blocked
+from asr_preflight.model import ids
+from asr_preflight.model.build import STORAGE, VAULT
+from asr_preflight.model.entities import DiskRef, StorageAccount, VirtualMachine
+from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.vault import EXPORT_VAULTS, candidate_vaults
+
+# ASR names the cache accounts it creates "<random>asrcache"; without --cache-storage-account
+# those are the accounts worth checking.
+ASR_CACHE_MARKER = "asrcache"
+EXPORT_STORAGE = "az storage account list -o json > storage-accounts.json"
+
+
+def cache_accounts(ctx: Context) -> tuple[list[StorageAccount], list[str], bool]:
+    """(accounts found, names chosen but not exported, whether the user chose them)."""
+    accounts = ctx.estate.storage_accounts.values()
+    if ctx.cache_accounts:
+        found, missing = [], []
+        for wanted in ctx.cache_accounts:
+            key = ids.key(wanted)
+            match = [a for a in accounts if ids.key(a.id) == key or a.name.lower() == key]
+            found += match
+            if not match:
+                missing.append(wanted)
+        return found, missing, True
+    return [a for a in accounts if ASR_CACHE_MARKER in a.name.lower()], [], False
+
+
+def _vms_of(ctx: Context, account: StorageAccount) -> tuple[str, ...]:
+    return tuple(vm.key for vm in ctx.vms if vm.subscription_id == account.subscription_id)
+
+
+@rule(
+    "ASR-STO-001",
+    Area.STORAGE,
+    "Target storage is in the vault's region",
+    sources=("WT-PREREQ-2017", "TUT-2023"),
+)
+def target_storage_in_vault_region(ctx: Context, out: Out) -> None:
+    """The 2017 page asks for storage (and network) accounts in the vault's region. Replica disks
+    are created in the target region, so the vault belongs there too."""
+    if not ctx.estate.has(VAULT):
+        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        return
+    vaults = [v for v in candidate_vaults(ctx) if v.location != ctx.source_region]
+    if not vaults or any(v.location == ctx.target_region for v in vaults):
+        out.pass_(
+            None, f"replica storage and the vault would both be in {display(ctx.target_region)}"
+        )
+        return
+    vault = vaults[0]
+    out.warn(
+        vault.id,
+        f"vault {vault.name} is in {display(vault.location)} while replica storage "
+        f"goes to {display(ctx.target_region)}; the 2017 prerequisites wanted them together, "
+        "current docs accept any vault region but the source",
+        f"prefer a vault in {display(ctx.target_region)}",
+    )
+
+
+@rule(
+    "ASR-STO-002",
+    Area.STORAGE,
+    "The cache storage account is in the source region",
+    sources=("SM-2025",),
+)
+def cache_in_source_region(ctx: Context, out: Out) -> None:
+    """The cache account receives the VM's writes before they go to the target; it must be in the
+    VM's region and, in the portal flow, in the VM's subscription."""
+    if not ctx.estate.has(STORAGE):
+        out.unknown(None, "no storage accounts were exported", EXPORT_STORAGE)
+        return
+    accounts, missing, chosen = cache_accounts(ctx)
+    for name in missing:
+        out.unknown(None, f"cache account {name} is not in the storage export", EXPORT_STORAGE)
+    if not accounts and not missing:
+        out.skip(None, f"no cache account chosen; ASR creates one in {display(ctx.source_region)}")
+    source_subs = set(ctx.subscriptions)
+    for account in accounts:
+        status = Status.FAIL if chosen else Status.WARN
+        if account.location != ctx.source_region:
+            out.add(
+                status,
+                account.id,
+                f"cache account {account.name} is in "
+                f"{display(account.location)}, not the source region "
+                f"{display(ctx.source_region)}",
+                f"use or create a cache account in {display(ctx.source_region)}",
+                affected_vms=_vms_of(ctx, account) if chosen else (),
+            )
+        elif account.subscription_id not in source_subs:
+            out.warn(
+                account.id,
+                f"cache account {account.name} is in another subscription than "
+                "the VMs; the portal only offers the source subscription's accounts",
+                "enable replication with PowerShell, or use an account in the VMs' subscription",
+                affected_vms=(),
+            )
+        else:
+            out.pass_(
+                account.id,
+                f"cache account {account.name} is in {display(ctx.source_region)}",
+                affected_vms=(),
+            )
+
+
+@rule(
+    "ASR-STO-003",
+    Area.STORAGE,
+    "No premium replica storage in Central or South India",
+    sources=("WT-PREREQ-2017",),
+)
+def premium_target_india(ctx: Context, out: Out) -> None:
+    """The 2017 prerequisites barred premium replication targets in Central and South India.
+    Later support matrices no longer repeat the rule, so it is a warning to confirm."""
+    source = premium_target_blocked(ctx.target_region)
+    if source is None:
+        out.pass_(None, f"{display(ctx.target_region)} has no premium-target restriction")
+        return
+    for vm in ctx.vms:
+        premium = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premium")]
+        if premium:
+            out.warn(
+                vm.id,
+                f"premium disks ({', '.join(premium)}) would replicate to premium "
+                f"storage in {display(ctx.target_region)}, which the {source} prerequisites "
+                "did not allow",
+                "confirm with current docs or choose standard replica disks",
+            )
+        else:
+            out.pass_(vm.id, "no premium disks")
+
+
+def _size_problems(vm: VirtualMachine) -> tuple[list[str], list[str], int | None]:
+    """(problems, disks without a size, error code)."""
+    min_mib = facts.latest("disk_limit", "disk_min_mib").value
+    os_max = facts.latest("disk_limit", "os_disk_max_gib").value
+    data_max = facts.latest("disk_limit", "data_disk_max_gib_managed").value
+    data_max_unmanaged = facts.latest("disk_limit", "data_disk_max_gib_unmanaged").value
+    max_disks = facts.latest("disk_limit", "data_disks_max").value
+    problems, unsized, code = [], [], None
+    for disk in vm.disks:
+        if disk.ephemeral:
+            continue
+        if disk.size_gib is None:
+            unsized.append(disk.name)
+        elif disk.size_gib * 1024 < min_mib:
+            problems.append(
+                f"{disk.name} is {disk.size_gib:g} GiB, under the {min_mib} MiB minimum"
+            )
+            code = 150172
+        elif disk.role == "os" and disk.size_gib > os_max:
+            problems.append(f"OS disk {disk.name} is {disk.size_gib:g} GiB, over {os_max} GiB")
+        elif disk.role == "data":
+            limit = data_max if disk.managed else data_max_unmanaged
+            if disk.size_gib > limit:
+                problems.append(f"data disk {disk.name} is {disk.size_gib:g} GiB, over {limit} GiB")
+    data_disks = sum(1 for d in vm.disks if d.role == "data")
+    if data_disks > max_disks:
+        problems.append(f"{data_disks} data disks, over the {max_disks} ASR protects")
+    return problems, unsized, code
+
+
+@rule(
+    "ASR-STO-004",
+    Area.STORAGE,
+    "Disk sizes and counts are within ASR limits",
+    sources=("SM-2025", "TS-2024"),
+    code=150172,
+)
+def disk_sizes(ctx: Context, out: Out) -> None:
+    """Disks under 1 GiB fail with 150172; OS disks over 4,095 GiB, data disks over 32 TiB
+    (managed) and more than 64 data disks are outside the support matrix."""
+    for vm in ctx.vms:
+        problems, unsized, code = _size_problems(vm)
+        if problems:
+            out.fail(
+                vm.id, "; ".join(problems), "resize or exclude the disk from replication", code=code
+            )
+        elif unsized:
+            out.unknown(
+                vm.id, f"size unknown for {', '.join(unsized)}", "az disk list -o json > disks.json"
+            )
+        else:
+            out.pass_(vm.id, f"{len(vm.disks)} disks within limits")
+
+
+def _unsupported(disk: DiskRef, vm: VirtualMachine, today: date) -> tuple[str, str] | None:
+    """(feature id, plain description) when the disk cannot replicate, else None."""
+    sku = (disk.sku or "").lower()
+    if sku.startswith("ultrassd"):
+        return "ultra_disk", f"{disk.name} is an Ultra disk"
+    if disk.ephemeral:
+        return "ephemeral_os_disk", f"{disk.name} is an ephemeral OS disk"
+    if disk.write_accelerator:
+        return "write_accelerator", f"{disk.name} has Write Accelerator enabled"
+    if not disk.managed and today >= date.fromisoformat(facts.unmanaged_retired_on().value):
+        return "unmanaged_disk", f"{disk.name} is an unmanaged (VHD) disk"
+    if (vm.disk_controller or "").lower() == "nvme" and disk.role == "os":
+        return "nvme_interface", f"{vm.name} uses the NVMe disk controller"
+    return None
+
+
+@rule(
+    "ASR-STO-005", Area.STORAGE, "Every disk is of a kind ASR can replicate", sources=("SM-2025",)
+)
+def disk_kinds(ctx: Context, out: Out) -> None:
+    """Ultra disks, ephemeral OS disks, Write Accelerator, the NVMe interface and, since their
+    retirement, unmanaged disks cannot be replicated. Premium SSD v2 is in preview."""
+    today = date.today()
+    for vm in ctx.vms:
+        blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, today))]
+        preview = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premiumv2")]
+        if blocked:
+            cited = {facts.feature("disk_feature", fid).source for fid, _ in blocked}
+            out.fail(
+                vm.id,
+                "; ".join(text for _, text in blocked) + f" ({', '.join(sorted(cited))})",
+                "exclude these disks from replication, or convert them (managed Premium or "
+                "Standard SSD)",
+            )
+        elif preview:
+            out.warn(
+                vm.id,
+                f"Premium SSD v2 disks ({', '.join(preview)}) replicate only in "
+                "preview, through PowerShell",
+                "enable replication with PowerShell, or convert the disks",
+            )
+        else:
+            out.pass_(vm.id, "all disks can be replicated")
+
+
+def _cache_setting_problems(account: StorageAccount) -> tuple[list[str], list[str], list[str]]:
+    """(blocking problems, advisories, settings not exported)."""
+    kind, sku = (account.kind or ""), (account.sku or "")
+    blocking, advice, unknown = [], [], []
+    if kind in ("BlobStorage", "FileStorage") or (
+        kind == "BlockBlobStorage" and not sku.startswith("Premium")
+    ):
+        blocking.append(f"kind {kind} cannot hold the cache (use StorageV2)")
+    elif kind == "Storage":
+        advice.append("general-purpose v1; v2 is recommended (v1 has no ZRS)")
+    elif not kind:
+        unknown.append("kind")
+    if account.allow_shared_key_access is False:
+        blocking.append("shared key access is disabled; ASR writes with shared-key SAS")
+    if account.blob_soft_delete:
+        blocking.append("blob soft delete is on, which ASR does not support for cache accounts")
+    elif account.blob_soft_delete is None:
+        unknown.append("blob soft delete")
+    if account.hierarchical_namespace:
+        advice.append("hierarchical namespace is on; ASR documents no support for it")
+    return blocking, advice, unknown
+
+
+@rule(
+    "ASR-STO-006",
+    Area.STORAGE,
+    "The cache storage account has settings ASR supports",
+    sources=("SM-2025",),
+)
+def cache_settings(ctx: Context, out: Out) -> None:
+    """Cache accounts must be general-purpose v2 (or premium block blob for high churn), allow
+    shared key access, and have blob soft delete off."""
+    if not ctx.estate.has(STORAGE):
+        out.unknown(None, "no storage accounts were exported", EXPORT_STORAGE)
+        return
+    accounts, _, chosen = cache_accounts(ctx)
+    if not accounts:
+        out.skip(None, "no cache account chosen; ASR creates one with supported settings")
+    for account in accounts:
+        blocking, advice, unknown = _cache_setting_problems(account)
+        affected = _vms_of(ctx, account) if chosen else ()
+        if blocking:
+            out.add(
+                Status.FAIL if chosen else Status.WARN,
+                account.id,
+                f"cache account {account.name}: " + "; ".join(blocking + advice),
+                "use another cache account, or fix: az storage account update "
+                f"--name {account.name} --allow-shared-key-access true; az storage account "
+                f"blob-service-properties update --account-name {account.name} "
+                "--enable-delete-retention false",
+                affected_vms=affected,
+            )
+        elif unknown:
+            out.unknown(
+                account.id,
+                f"cache account {account.name}: not exported: {', '.join(unknown)}",
+                f"az storage account blob-service-properties show --account-name "
+                f"{account.name} -o json > blob-services-{account.name}.json",
+                affected_vms=affected,
+            )
+        elif advice:
+            out.warn(
+                account.id,
+                f"cache account {account.name}: " + "; ".join(advice),
+                affected_vms=affected,
+            )
+        else:
+            out.pass_(
+                account.id,
+                f"cache account {account.name} settings are supported",
+                affected_vms=affected,
+            )

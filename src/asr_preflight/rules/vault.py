@@ -1,0 +1,132 @@
+"""Vault area: a Recovery Services vault in the target region, never one in the source region."""
+
+from __future__ import annotations
+
+from asr_preflight.findings import Area
+from asr_preflight.knowledge.regions import display, vault_allowed
+from asr_preflight.model import ids
+from asr_preflight.model.build import VAULT
+from asr_preflight.model.entities import Vault
+from asr_preflight.rules.base import Context, Out, rule
+
+EXPORT_VAULTS = (
+    "export the vaults: az resource list --resource-type "
+    "Microsoft.RecoveryServices/vaults -o json > vaults.json"
+)
+
+
+def candidate_vaults(ctx: Context) -> list[Vault]:
+    """The vault the user named, or every vault in the subscriptions in scope."""
+    vaults = list(ctx.estate.vaults.values())
+    if ctx.vault_id:
+        wanted = ids.key(ctx.vault_id)
+        return [v for v in vaults if ids.key(v.id) == wanted or v.name.lower() == wanted]
+    subs = set(ctx.subscriptions) | (
+        {ctx.target_subscription} if ctx.target_subscription else set()
+    )
+    return [v for v in vaults if v.subscription_id in subs]
+
+
+@rule(
+    "ASR-VAULT-001",
+    Area.VAULT,
+    "A Recovery Services vault exists in the target region",
+    sources=("WT-PREREQ-2017", "TUT-2023"),
+)
+def vault_in_target_region(ctx: Context, out: Out) -> None:
+    """ASR recommends the vault in the region you fail over to. When none exists, enabling
+    replication has to create one, which needs permission to create vaults."""
+    if not ctx.estate.has(VAULT):
+        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        return
+    target = [v for v in candidate_vaults(ctx) if v.location == ctx.target_region]
+    if target:
+        out.pass_(target[0].id, f"vault {target[0].name} is in {display(ctx.target_region)}")
+    elif ctx.vault_id:
+        out.fail(
+            ctx.vault_id,
+            f"the chosen vault is not in {display(ctx.target_region)}",
+            f"choose a vault in {display(ctx.target_region)} or create one there",
+        )
+    else:
+        out.warn(
+            None,
+            f"no Recovery Services vault in {display(ctx.target_region)}; enabling "
+            "replication will need a new one",
+            f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
+            f"<rg-in-{ctx.target_region}> --location {ctx.target_region}",
+        )
+
+
+@rule(
+    "ASR-VAULT-002",
+    Area.VAULT,
+    "The vault is not in the source region",
+    sources=("TUT-2023", "SM-2025"),
+)
+def vault_not_in_source_region(ctx: Context, out: Out) -> None:
+    """A vault in the source region cannot protect VMs of that region: the vault must survive
+    the outage it protects against."""
+    if not ctx.estate.has(VAULT):
+        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        return
+    vaults = candidate_vaults(ctx)
+    in_source = [v for v in vaults if v.location == ctx.source_region]
+    if ctx.vault_id and in_source:
+        out.fail(
+            in_source[0].id,
+            f"vault {in_source[0].name} is in {display(ctx.source_region)}, "
+            "the source region, so it cannot protect these VMs",
+            f"use a vault in {display(ctx.target_region)}",
+        )
+    elif in_source and not any(v.location == ctx.target_region for v in vaults):
+        names = ", ".join(v.name for v in in_source)
+        out.warn(
+            in_source[0].id,
+            f"the only vaults found ({names}) are in the source region "
+            f"{display(ctx.source_region)} and cannot be used for this pair",
+            f"create a vault in {display(ctx.target_region)}",
+        )
+    else:
+        out.pass_(None, f"no vault in {display(ctx.source_region)} would be used for this pair")
+
+
+@rule(
+    "ASR-VAULT-003",
+    Area.VAULT,
+    "The target region can host a Recovery Services vault",
+    sources=("SM-2025",),
+)
+def region_can_host_vault(ctx: Context, out: Out) -> None:
+    """Some regions cannot host a vault (New Zealand North), and a subscription lists where the
+    Microsoft.RecoveryServices provider can create one."""
+    allowed, source = vault_allowed(ctx.target_region)
+    region = display(ctx.target_region)
+    if not allowed:
+        out.fail(
+            None,
+            f"Recovery Services vaults cannot be created in {region} ({source})",
+            "put the vault in another region than the source; the VMs can still fail over "
+            f"to {region}",
+        )
+        return
+    if any(v.location == ctx.target_region for v in candidate_vaults(ctx)):
+        out.pass_(None, f"a vault already exists in {region}")
+        return
+    for sub in ctx.subscriptions:
+        provider = ctx.estate.providers.get((sub, "microsoft.recoveryservices"))
+        where = provider.locations.get("vaults") if provider else None
+        if where is None:
+            out.unknown(
+                f"/subscriptions/{sub}",
+                "the Microsoft.RecoveryServices provider's locations were not exported",
+                f"az provider list --subscription {sub} -o json > providers-{sub}.json",
+            )
+        elif ctx.target_region in where:
+            out.pass_(f"/subscriptions/{sub}", f"vaults can be created in {region}")
+        else:
+            out.fail(
+                f"/subscriptions/{sub}",
+                f"this subscription cannot create vaults in {region}",
+                "choose another vault region, or ask Azure support to enable the region",
+            )
