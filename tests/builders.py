@@ -26,17 +26,37 @@ def rid(rg: str, provider: str, name: str, sub: str = SUB) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{provider}/{name}"
 
 
-def sku(name: str, family: str, vcpus: int, memory: float, region: str,
-        restricted: bool = False) -> dict[str, Any]:
-    caps = {"vCPUs": vcpus, "MemoryGB": memory, "MaxDataDiskCount": 16, "PremiumIO": "True",
-            "MaxNetworkInterfaces": 4, "HyperVGenerations": "V1,V2", "CpuArchitectureType": "x64"}
-    restrictions = [{"type": "Location", "values": [region], "reasonCode":
-                     "NotAvailableForSubscription", "restrictionInfo": {"locations": [region]}}]
-    return {"resourceType": "virtualMachines", "name": name, "tier": "Standard",
-            "size": name.removeprefix("Standard_"), "family": family, "locations": [region],
-            "locationInfo": [{"location": region, "zones": ["1", "2", "3"], "zoneDetails": []}],
-            "capabilities": [{"name": k, "value": str(v)} for k, v in caps.items()],
-            "restrictions": restrictions if restricted else []}
+def sku(
+    name: str, family: str, vcpus: int, memory: float, region: str, restricted: bool = False
+) -> dict[str, Any]:
+    caps = {
+        "vCPUs": vcpus,
+        "MemoryGB": memory,
+        "MaxDataDiskCount": 16,
+        "PremiumIO": "True",
+        "MaxNetworkInterfaces": 4,
+        "HyperVGenerations": "V1,V2",
+        "CpuArchitectureType": "x64",
+    }
+    restrictions = [
+        {
+            "type": "Location",
+            "values": [region],
+            "reasonCode": "NotAvailableForSubscription",
+            "restrictionInfo": {"locations": [region]},
+        }
+    ]
+    return {
+        "resourceType": "virtualMachines",
+        "name": name,
+        "tier": "Standard",
+        "size": name.removeprefix("Standard_"),
+        "family": family,
+        "locations": [region],
+        "locationInfo": [{"location": region, "zones": ["1", "2", "3"], "zoneDetails": []}],
+        "capabilities": [{"name": k, "value": str(v)} for k, v in caps.items()],
+        "restrictions": restrictions if restricted else [],
+    }
 
 
 class Estate:
@@ -47,120 +67,258 @@ class Estate:
         net = "rg-net"
         self.subnet_id = rid(net, "Microsoft.Network", "virtualNetworks/vnet1/subnets/snet1")
         self.nsg_id = rid(net, "Microsoft.Network", "networkSecurityGroups/nsg1")
-        self.files["accounts.json"] = [{"cloudName": "AzureCloud", "id": SUB, "isDefault": True,
-                                        "name": "prod", "state": "Enabled", "tenantId": TENANT,
-                                        "homeTenantId": TENANT}]
+        self.files["accounts.json"] = [
+            {
+                "cloudName": "AzureCloud",
+                "id": SUB,
+                "isDefault": True,
+                "name": "prod",
+                "state": "Enabled",
+                "tenantId": TENANT,
+                "homeTenantId": TENANT,
+            }
+        ]
         self.files["locations.json"] = [
-            {"id": f"/subscriptions/{SUB}/locations/{name}", "name": name, "displayName": display,
-             "type": "Region", "metadata": {"regionType": "Physical"}}
-            for name, display in (("eastus", "East US"), ("centralus", "Central US"))]
+            {
+                "id": f"/subscriptions/{SUB}/locations/{name}",
+                "name": name,
+                "displayName": display,
+                "type": "Region",
+                "metadata": {"regionType": "Physical"},
+            }
+            for name, display in (("eastus", "East US"), ("centralus", "Central US"))
+        ]
         self.files["providers.json"] = [
-            {"id": f"/subscriptions/{SUB}/providers/{ns}", "namespace": ns,
-             "registrationState": "Registered", "resourceTypes": types}
+            {
+                "id": f"/subscriptions/{SUB}/providers/{ns}",
+                "namespace": ns,
+                "registrationState": "Registered",
+                "resourceTypes": types,
+            }
             for ns, types in (
-                ("Microsoft.RecoveryServices", [{"resourceType": "vaults",
-                                                 "locations": ["East US", "Central US"]}]),
-                ("Microsoft.Compute", [{"resourceType": "virtualMachines",
-                                        "locations": ["East US", "Central US"]}]),
-                ("Microsoft.Network", []), ("Microsoft.Storage", []))]
+                (
+                    "Microsoft.RecoveryServices",
+                    [{"resourceType": "vaults", "locations": ["East US", "Central US"]}],
+                ),
+                (
+                    "Microsoft.Compute",
+                    [{"resourceType": "virtualMachines", "locations": ["East US", "Central US"]}],
+                ),
+                ("Microsoft.Network", []),
+                ("Microsoft.Storage", []),
+            )
+        ]
         self.files["resource-groups.json"] = [
-            {"id": f"/subscriptions/{SUB}/resourceGroups/{n}", "name": n, "location": loc,
-             "type": "Microsoft.Resources/resourceGroups"}
-            for n, loc in (("rg-app", "eastus"), ("rg-net", "eastus"), ("rg-dr", "centralus"))]
-        self.files["vaults.json"] = {"value": [{
-            "id": rid("rg-dr", "Microsoft.RecoveryServices", "vaults/rsv-dr"), "name": "rsv-dr",
-            "type": "Microsoft.RecoveryServices/vaults", "location": "centralus",
-            "sku": {"name": "RS0", "tier": "Standard"}, "properties": {}}]}
-        self.files["skus-eastus.json"] = [sku("Standard_D2s_v5", "standardDSv5Family", 2, 8,
-                                              "eastus")]
-        self.files["skus-centralus.json"] = [sku("Standard_D2s_v5", "standardDSv5Family", 2, 8,
-                                                 "centralus")]
+            {
+                "id": f"/subscriptions/{SUB}/resourceGroups/{n}",
+                "name": n,
+                "location": loc,
+                "type": "Microsoft.Resources/resourceGroups",
+            }
+            for n, loc in (("rg-app", "eastus"), ("rg-net", "eastus"), ("rg-dr", "centralus"))
+        ]
+        self.files["vaults.json"] = {
+            "value": [
+                {
+                    "id": rid("rg-dr", "Microsoft.RecoveryServices", "vaults/rsv-dr"),
+                    "name": "rsv-dr",
+                    "type": "Microsoft.RecoveryServices/vaults",
+                    "location": "centralus",
+                    "sku": {"name": "RS0", "tier": "Standard"},
+                    "properties": {},
+                }
+            ]
+        }
+        self.files["skus-eastus.json"] = [
+            sku("Standard_D2s_v5", "standardDSv5Family", 2, 8, "eastus")
+        ]
+        self.files["skus-centralus.json"] = [
+            sku("Standard_D2s_v5", "standardDSv5Family", 2, 8, "centralus")
+        ]
         self.files["usages-centralus.json"] = [
-            {"currentValue": current, "limit": limit, "localName": name,
-             "name": {"localizedValue": name, "value": name}}
-            for name, current, limit in (("cores", 0, 100), ("virtualMachines", 0, 1000),
-                                         ("standardDSv5Family", 0, 50))]
+            {
+                "currentValue": current,
+                "limit": limit,
+                "localName": name,
+                "name": {"localizedValue": name, "value": name},
+            }
+            for name, current, limit in (
+                ("cores", 0, 100),
+                ("virtualMachines", 0, 1000),
+                ("standardDSv5Family", 0, 50),
+            )
+        ]
         self.files["vms.json"] = [self.vm("vm1")]
         self.files["disks.json"] = [self.disk("vm1-osdisk", 30, "Premium_LRS")]
-        self.files["nics.json"] = [{
-            "id": rid("rg-app", "Microsoft.Network", "networkInterfaces/vm1-nic"),
-            "name": "vm1-nic", "location": "eastus", "type": "Microsoft.Network/networkInterfaces",
-            "ipConfigurations": [{"name": "ipconfig1", "subnet": {"id": self.subnet_id}}]}]
-        self.files["vnets.json"] = [{
-            "id": rid(net, "Microsoft.Network", "virtualNetworks/vnet1"), "name": "vnet1",
-            "location": "eastus", "type": "Microsoft.Network/virtualNetworks",
-            "subnets": [{"id": self.subnet_id, "name": "snet1", "addressPrefix": "10.0.0.0/24",
-                         "networkSecurityGroup": {"id": self.nsg_id}}]}]
-        self.files["nsgs.json"] = [{"id": self.nsg_id, "name": "nsg1", "location": "eastus",
-                                    "type": "Microsoft.Network/networkSecurityGroups",
-                                    "securityRules": [], "defaultSecurityRules": DEFAULT_RULES}]
+        self.files["nics.json"] = [
+            {
+                "id": rid("rg-app", "Microsoft.Network", "networkInterfaces/vm1-nic"),
+                "name": "vm1-nic",
+                "location": "eastus",
+                "type": "Microsoft.Network/networkInterfaces",
+                "ipConfigurations": [{"name": "ipconfig1", "subnet": {"id": self.subnet_id}}],
+            }
+        ]
+        self.files["vnets.json"] = [
+            {
+                "id": rid(net, "Microsoft.Network", "virtualNetworks/vnet1"),
+                "name": "vnet1",
+                "location": "eastus",
+                "type": "Microsoft.Network/virtualNetworks",
+                "subnets": [
+                    {
+                        "id": self.subnet_id,
+                        "name": "snet1",
+                        "addressPrefix": "10.0.0.0/24",
+                        "networkSecurityGroup": {"id": self.nsg_id},
+                    }
+                ],
+            }
+        ]
+        self.files["nsgs.json"] = [
+            {
+                "id": self.nsg_id,
+                "name": "nsg1",
+                "location": "eastus",
+                "type": "Microsoft.Network/networkSecurityGroups",
+                "securityRules": [],
+                "defaultSecurityRules": DEFAULT_RULES,
+            }
+        ]
         self.files["route-tables.json"] = []
         self.files["storage-accounts.json"] = [self.storage("contosoasrcache", "eastus")]
-        self.files["blob-services.json"] = {"value": [{
-            "id": rid("rg-app", "Microsoft.Storage",
-                      "storageAccounts/contosoasrcache/blobServices/default"),
-            "name": "default", "type": "Microsoft.Storage/storageAccounts/blobServices",
-            "properties": {"deleteRetentionPolicy": {"enabled": False}}}]}
-        self.files["role-assignments.json"] = [{
-            "id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments/r1",
-            "name": "r1", "principalId": PRINCIPAL, "principalType": "User",
-            "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/"
-                                f"roleDefinitions/{OWNER_ROLE}",
-            "roleDefinitionName": "Owner", "scope": f"/subscriptions/{SUB}", "condition": None,
-            "type": "Microsoft.Authorization/roleAssignments"}]
-        self.files["role-definitions.json"] = [{
-            "id": f"/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE}",
-            "name": OWNER_ROLE, "roleName": "Owner", "roleType": "BuiltInRole",
-            "type": "Microsoft.Authorization/roleDefinitions", "assignableScopes": ["/"],
-            "permissions": [{"actions": ["*"], "notActions": [], "dataActions": [],
-                             "notDataActions": []}]}]
+        self.files["blob-services.json"] = {
+            "value": [
+                {
+                    "id": rid(
+                        "rg-app",
+                        "Microsoft.Storage",
+                        "storageAccounts/contosoasrcache/blobServices/default",
+                    ),
+                    "name": "default",
+                    "type": "Microsoft.Storage/storageAccounts/blobServices",
+                    "properties": {"deleteRetentionPolicy": {"enabled": False}},
+                }
+            ]
+        }
+        self.files["role-assignments.json"] = [
+            {
+                "id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments/r1",
+                "name": "r1",
+                "principalId": PRINCIPAL,
+                "principalType": "User",
+                "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{OWNER_ROLE}",
+                "roleDefinitionName": "Owner",
+                "scope": f"/subscriptions/{SUB}",
+                "condition": None,
+                "type": "Microsoft.Authorization/roleAssignments",
+            }
+        ]
+        self.files["role-definitions.json"] = [
+            {
+                "id": f"/providers/Microsoft.Authorization/roleDefinitions/{OWNER_ROLE}",
+                "name": OWNER_ROLE,
+                "roleName": "Owner",
+                "roleType": "BuiltInRole",
+                "type": "Microsoft.Authorization/roleDefinitions",
+                "assignableScopes": ["/"],
+                "permissions": [
+                    {"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}
+                ],
+            }
+        ]
         self.files["guest/vm1.json"] = self.guest("vm1")
 
     # --- record makers -----------------------------------------------------------------
     def vm(self, name: str, rg: str = "rg-app", size: str = "Standard_D2s_v5") -> dict[str, Any]:
         return {
-            "id": rid(rg, "Microsoft.Compute", f"virtualMachines/{name}"), "name": name,
-            "type": "Microsoft.Compute/virtualMachines", "location": "eastus",
-            "resourceGroup": rg, "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-            "provisioningState": "Succeeded", "powerState": "VM running", "zones": None,
+            "id": rid(rg, "Microsoft.Compute", f"virtualMachines/{name}"),
+            "name": name,
+            "type": "Microsoft.Compute/virtualMachines",
+            "location": "eastus",
+            "resourceGroup": rg,
+            "vmId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            "provisioningState": "Succeeded",
+            "powerState": "VM running",
+            "zones": None,
             "hardwareProfile": {"vmSize": size},
             "storageProfile": {
-                "imageReference": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-"
-                                   "jammy", "sku": "22_04-lts-gen2", "version": "latest"},
-                "osDisk": {"osType": "Linux", "name": f"{name}-osdisk", "createOption":
-                           "FromImage", "diskSizeGb": 30, "managedDisk": {
-                               "id": rid(rg, "Microsoft.Compute", f"disks/{name}-osdisk"),
-                               "storageAccountType": "Premium_LRS"}},
-                "dataDisks": []},
-            "osProfile": {"computerName": name, "adminUsername": "azureuser",
-                          "linuxConfiguration": {"disablePasswordAuthentication": True}},
-            "networkProfile": {"networkInterfaces": [
-                {"id": rid(rg, "Microsoft.Network", f"networkInterfaces/{name}-nic")}]}}
+                "imageReference": {
+                    "publisher": "Canonical",
+                    "offer": "0001-com-ubuntu-server-jammy",
+                    "sku": "22_04-lts-gen2",
+                    "version": "latest",
+                },
+                "osDisk": {
+                    "osType": "Linux",
+                    "name": f"{name}-osdisk",
+                    "createOption": "FromImage",
+                    "diskSizeGb": 30,
+                    "managedDisk": {
+                        "id": rid(rg, "Microsoft.Compute", f"disks/{name}-osdisk"),
+                        "storageAccountType": "Premium_LRS",
+                    },
+                },
+                "dataDisks": [],
+            },
+            "osProfile": {
+                "computerName": name,
+                "adminUsername": "azureuser",
+                "linuxConfiguration": {"disablePasswordAuthentication": True},
+            },
+            "networkProfile": {
+                "networkInterfaces": [
+                    {"id": rid(rg, "Microsoft.Network", f"networkInterfaces/{name}-nic")}
+                ]
+            },
+        }
 
     def disk(self, name: str, size: int, sku_name: str, rg: str = "rg-app") -> dict[str, Any]:
-        return {"id": rid(rg, "Microsoft.Compute", f"disks/{name}"), "name": name,
-                "type": "Microsoft.Compute/disks", "location": "eastus", "diskSizeGb": size,
-                "sku": {"name": sku_name}, "diskState": "Attached",
-                "encryption": {"type": "EncryptionAtRestWithPlatformKey"}}
+        return {
+            "id": rid(rg, "Microsoft.Compute", f"disks/{name}"),
+            "name": name,
+            "type": "Microsoft.Compute/disks",
+            "location": "eastus",
+            "diskSizeGb": size,
+            "sku": {"name": sku_name},
+            "diskState": "Attached",
+            "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+        }
 
     def storage(self, name: str, location: str, **extra: Any) -> dict[str, Any]:
-        return {"id": rid("rg-app", "Microsoft.Storage", f"storageAccounts/{name}"),
-                "name": name, "type": "Microsoft.Storage/storageAccounts", "location": location,
-                "kind": "StorageV2", "sku": {"name": "Standard_LRS", "tier": "Standard"},
-                "networkRuleSet": {"defaultAction": "Allow", "bypass": "AzureServices"},
-                "allowSharedKeyAccess": None, "isHnsEnabled": False, **extra}
+        return {
+            "id": rid("rg-app", "Microsoft.Storage", f"storageAccounts/{name}"),
+            "name": name,
+            "type": "Microsoft.Storage/storageAccounts",
+            "location": location,
+            "kind": "StorageV2",
+            "sku": {"name": "Standard_LRS", "tier": "Standard"},
+            "networkRuleSet": {"defaultAction": "Allow", "bypass": "AzureServices"},
+            "allowSharedKeyAccess": None,
+            "isHnsEnabled": False,
+            **extra,
+        }
 
     def guest(self, name: str) -> dict[str, Any]:
         vm = self.files["vms.json"][0] if name == "vm1" else None
-        return {"schema": "asr-preflight/guest-facts", "version": 1,
-                "vm": {"vm_id": vm["vmId"] if vm else None, "name": name},
-                "os": {"family": "linux", "distro_id": "ubuntu", "version": "22.04"},
-                "agent": {"present": True, "running": True},
-                "trusted_roots": {"sha1": [G2, "a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436",
-                                           "73a5e64a3bff8316ff0edccc618a906e4eae4d74",
-                                           "999a64c37ff47d9fab95f14769891460eec4c3c5",
-                                           "7e04de896a3e666d00e687d33ffad93be83d349e"]},
-                "endpoints": []}
+        return {
+            "schema": "asr-preflight/guest-facts",
+            "version": 1,
+            "vm": {"vm_id": vm["vmId"] if vm else None, "name": name},
+            "os": {"family": "linux", "distro_id": "ubuntu", "version": "22.04"},
+            "agent": {"present": True, "running": True},
+            "trusted_roots": {
+                "sha1": [
+                    G2,
+                    "a8985d3a65e5e5c4b2d7d66d40c6dd2fb19c5436",
+                    "73a5e64a3bff8316ff0edccc618a906e4eae4d74",
+                    "999a64c37ff47d9fab95f14769891460eec4c3c5",
+                    "7e04de896a3e666d00e687d33ffad93be83d349e",
+                ]
+            },
+            "endpoints": [],
+        }
 
     # --- mutation helpers -----------------------------------------------------------------
     @property
@@ -187,9 +345,13 @@ class Estate:
         options.setdefault("principal_id", PRINCIPAL)
         vms = select_vms(estate, Scope("eastus", options.get("target", "centralus")))
         options.pop("target", None)
-        context = Context(estate=estate, source_region="eastus",
-                          target_region=options.pop("target_region", "centralus"), vms=vms,
-                          **options)
+        context = Context(
+            estate=estate,
+            source_region="eastus",
+            target_region=options.pop("target_region", "centralus"),
+            vms=vms,
+            **options,
+        )
         return run_check(context)
 
     def run(self, folder: Path, rule_id: str, **options: Any) -> list[Finding]:
@@ -203,13 +365,23 @@ def statuses(findings: list[Finding]) -> list[str]:
 
 
 DEFAULT_RULES = [
-    {"name": name, "priority": priority, "direction": direction, "access": access,
-     "protocol": "*", "sourceAddressPrefix": src, "sourcePortRange": "*",
-     "destinationAddressPrefix": dst, "destinationPortRange": "*"}
+    {
+        "name": name,
+        "priority": priority,
+        "direction": direction,
+        "access": access,
+        "protocol": "*",
+        "sourceAddressPrefix": src,
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": dst,
+        "destinationPortRange": "*",
+    }
     for name, priority, direction, access, src, dst in (
         ("AllowVnetInBound", 65000, "Inbound", "Allow", "VirtualNetwork", "VirtualNetwork"),
         ("AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow", "AzureLoadBalancer", "*"),
         ("DenyAllInBound", 65500, "Inbound", "Deny", "*", "*"),
         ("AllowVnetOutBound", 65000, "Outbound", "Allow", "VirtualNetwork", "VirtualNetwork"),
         ("AllowInternetOutBound", 65001, "Outbound", "Allow", "*", "Internet"),
-        ("DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*"))]
+        ("DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*"),
+    )
+]

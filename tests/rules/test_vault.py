@@ -23,7 +23,9 @@ def test_vault_rules_unknown_without_vault_export(estate, tmp_path):
     for rule in ("ASR-VAULT-001", "ASR-VAULT-002", "ASR-STO-001"):
         [finding] = estate.run(tmp_path, rule)
         assert finding.status == "unknown"
-        assert "az resource list --resource-type Microsoft.RecoveryServices/vaults" in finding.remedy
+        assert (
+            "az resource list --resource-type Microsoft.RecoveryServices/vaults" in finding.remedy
+        )
 
 
 def test_empty_vault_export_means_none_rather_than_unknown(estate, tmp_path):

@@ -134,15 +134,13 @@ def historical_cluster_note(source: str, target: str) -> str | None:
     if not versions:
         return None
     latest = max(versions, key=lambda v: v["as_of"])
-    for cluster in latest["cluster"]:
-        if source in cluster["regions"]:
-            if target in cluster["regions"]:
-                return None
-            return (
-                f"under the support matrix of {latest['as_of']} ({latest['source']}) this pair "
-                f"crossed geographic clusters ({cluster['name']}); current docs allow it"
-            )
-    return None
+    homes = [c for c in latest["cluster"] if source in c["regions"]]
+    if not homes or any(target in c["regions"] for c in homes):
+        return None
+    return (
+        f"under the support matrix of {latest['as_of']} ({latest['source']}) this pair crossed "
+        f"geographic clusters (source in {homes[0]['name']}); current docs allow it"
+    )
 
 
 def vault_allowed(name: str) -> tuple[bool, str | None]:

@@ -11,7 +11,8 @@ from asr_preflight.model import ids
 from asr_preflight.model.entities import Subnet, VirtualMachine
 from asr_preflight.rules.base import Context, Out, rule
 
-# Which ASR error a blocked destination predicts (troubleshooting docs).
+# Which ASR error a blocked destination predicts (troubleshooting docs), in the order the
+# registration meets them: sign-in first, then the service, then the cache account.
 _CODE_BY_TAG = {
     "AzureActiveDirectory": 151196,
     "AzureSiteRecovery": 151197,
@@ -26,12 +27,23 @@ _CODE_BY_HOST = (
 )
 
 
-def _code_for_tag(tag: str) -> int:
-    return _CODE_BY_TAG.get(tag.split(".")[0], 151037)
+_TAG_ORDER = list(_CODE_BY_TAG)
 
 
-def _code_for_host(host: str) -> int:
-    return next((code for part, code in _CODE_BY_HOST if part in host), 151037)
+def _code_for_tags(tags: list[str]) -> int:
+    """The error of the blocked destination registration meets first."""
+    first = min(
+        tags,
+        key=lambda t: (
+            _TAG_ORDER.index(t.split(".")[0]) if t.split(".")[0] in _TAG_ORDER else len(_TAG_ORDER)
+        ),
+    )
+    return _CODE_BY_TAG.get(first.split(".")[0], 151037)
+
+
+def _code_for_hosts(hosts: list[str]) -> int:
+    codes = [code for part, code in _CODE_BY_HOST for host in hosts if part in host]
+    return codes[0] if codes else 151037
 
 
 def _subnets(ctx: Context, vm: VirtualMachine) -> tuple[list[Subnet], list[str]]:
@@ -68,7 +80,6 @@ def outbound_https(ctx: Context, out: Out) -> None:
         if guest and guest.endpoints:
             failed = [e for e in guest.endpoints if e.connected is False or e.resolved is False]
             if failed:
-                worst = failed[0]
                 out.fail(
                     vm.id,
                     "from inside the VM: "
@@ -76,7 +87,7 @@ def outbound_https(ctx: Context, out: Out) -> None:
                     "allow outbound 443 to these endpoints (service tags "
                     + ", ".join(t.name for t in tags)
                     + ")",
-                    code=_code_for_host(worst.host),
+                    code=_code_for_hosts([e.host for e in failed]),
                 )
             else:
                 out.pass_(vm.id, f"the VM reached all {len(guest.endpoints)} ASR endpoints")
@@ -85,13 +96,13 @@ def outbound_https(ctx: Context, out: Out) -> None:
         blocked = [(tag, v) for tag, v in verdicts if v.decision is Decision.BLOCKED]
         undecided = [(tag, v) for tag, v in verdicts if v.decision is Decision.UNKNOWN]
         if blocked:
-            tag, first = blocked[0]
+            first = blocked[0][1]
             out.fail(
                 vm.id,
                 "; ".join(f"{t} blocked by {v.nsg}/{v.rule}" for t, v in blocked),
                 f"add an outbound Allow rule for TCP 443 to {', '.join(t for t, _ in blocked)} "
                 f"above {first.rule} in {first.nsg}",
-                code=_code_for_tag(tag),
+                code=_code_for_tags([t for t, _ in blocked]),
             )
         elif missing:
             out.unknown(

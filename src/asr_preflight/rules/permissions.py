@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from asr_preflight.analysis.permissions import Access, Evaluator, role_grants
+from asr_preflight.analysis.permissions import Access, Evaluator, action_matches, role_grants
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
@@ -25,23 +25,29 @@ def _required_actions() -> tuple[tuple[str, str], ...]:
 
 @cache
 def _builtin_roles() -> tuple[RoleDefinition, ...]:
-    roles = [
+    return tuple(
         RoleDefinition(
             id=r["id"],
             name=r["name"],
             permissions=(Permission(tuple(r.get("actions", ())), tuple(r.get("not_actions", ()))),),
         )
         for r in load("permissions")["builtin_role"]
-    ]
-    return tuple(sorted(roles, key=lambda r: len(r.permissions[0].actions)))
+        if r["name"] != "Owner"  # never the answer to "the least you need"
+    )
+
+
+def _narrowness(role: RoleDefinition, action: str) -> tuple[int, int]:
+    """How narrowly a role grants `action`: the most specific matching pattern, then the fewest
+    actions overall. 'Microsoft.Storage/storageAccounts/*' beats '*'."""
+    actions = role.permissions[0].actions
+    specific = max(a.count("/") - a.count("*") for a in actions if action_matches(a, action))
+    return specific, -len(actions)
 
 
 def smallest_role(action: str) -> str:
-    """The built-in role with the fewest actions that still grants `action`."""
-    return next(
-        (r.name for r in _builtin_roles() if role_grants(r, action) and r.name not in ("Owner",)),
-        "Contributor",
-    )
+    """The built-in role that grants `action` most narrowly."""
+    granting = [r for r in _builtin_roles() if role_grants(r, action)]
+    return max(granting, key=lambda r: _narrowness(r, action)).name if granting else "Contributor"
 
 
 def _scope(kind: str, ctx: Context, vm: VirtualMachine) -> str | None:

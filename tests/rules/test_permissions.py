@@ -1,0 +1,113 @@
+from builders import PRINCIPAL, SUB, statuses
+
+READER = "acdd72a7-3385-4ef6-b092-a2b8a9e0c5a8"
+
+
+def _role(role_id, name, actions, not_actions=()):
+    return {
+        "id": f"/providers/Microsoft.Authorization/roleDefinitions/{role_id}",
+        "name": role_id,
+        "roleName": name,
+        "roleType": "CustomRole",
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "assignableScopes": ["/"],
+        "permissions": [
+            {
+                "actions": list(actions),
+                "notActions": list(not_actions),
+                "dataActions": [],
+                "notDataActions": [],
+            }
+        ],
+    }
+
+
+def _assign(estate, role_id, scope, condition=None):
+    estate.files["role-assignments.json"] = [
+        {
+            "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/x",
+            "name": "x",
+            "principalId": PRINCIPAL,
+            "principalType": "User",
+            "scope": scope,
+            "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/"
+            f"roleDefinitions/{role_id}",
+            "condition": condition,
+            "type": "Microsoft.Authorization/roleAssignments",
+        }
+    ]
+
+
+def test_owner_at_subscription_passes(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["pass"]
+
+
+def test_not_action_removes_listkeys_and_names_the_smallest_role(estate, tmp_path):
+    estate.files["role-definitions.json"].append(
+        _role("custom-1", "DR Operator", ["*"], ["Microsoft.Storage/storageAccounts/listKeys/*"])
+    )
+    _assign(estate, "custom-1", f"/subscriptions/{SUB}")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "fail"
+    assert "Microsoft.Storage/storageAccounts/listkeys/action" in finding.message
+    assert "az role assignment create --assignee " + PRINCIPAL in finding.remedy
+    assert '--role "Virtual Machine Contributor"' in finding.remedy  # grants listKeys exactly
+
+
+def test_reader_lacks_write_actions(estate, tmp_path):
+    estate.files["role-definitions.json"].append(_role(READER, "Reader", ["*/read"]))
+    _assign(estate, READER, f"/subscriptions/{SUB}")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "fail"
+    assert "Microsoft.Compute/virtualMachines/write" in finding.message
+
+
+def test_assignment_on_another_resource_group_does_not_count(estate, tmp_path):
+    _assign(
+        estate,
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        f"/subscriptions/{SUB}/resourceGroups/rg-other",
+    )
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["fail"]
+
+
+def test_conditional_assignment_is_unknown(estate, tmp_path):
+    _assign(
+        estate,
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        f"/subscriptions/{SUB}",
+        condition="@Resource[Microsoft.Storage/storageAccounts:name] StringEquals 'x'",
+    )
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "unknown" and "condition" in finding.message
+
+
+def test_deny_assignment_overrides_owner(estate, tmp_path):
+    estate.files["deny-assignments.json"] = [
+        {
+            "id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/denyAssignments/d1",
+            "name": "d1",
+            "type": "Microsoft.Authorization/denyAssignments",
+            "properties": {
+                "scope": f"/subscriptions/{SUB}",
+                "principals": [
+                    {"id": "00000000-0000-0000-0000-000000000000", "type": "SystemDefined"}
+                ],
+                "excludePrincipals": [],
+                "permissions": [{"actions": ["*/write"], "notActions": []}],
+            },
+        }
+    ]
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "fail" and "deny assignment" in finding.message
+
+
+def test_no_principal_is_unknown(estate, tmp_path):
+    [finding] = estate.run(tmp_path, "ASR-PERM-001", principal_id=None)
+    assert finding.status == "unknown" and "--principal-id" in finding.remedy
+
+
+def test_no_role_export_is_unknown(estate, tmp_path):
+    estate.drop("role-assignments.json")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "unknown" and "az role assignment list" in finding.remedy

@@ -1,0 +1,156 @@
+import pytest
+
+from builders import statuses
+
+
+def test_target_storage_with_target_vault_passes(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-001")) == ["pass"]
+
+
+def test_vault_in_third_region_warns_per_2017_rule(estate, tmp_path):
+    estate.files["vaults.json"]["value"][0]["location"] = "westus"
+    [finding] = estate.run(tmp_path, "ASR-STO-001")
+    assert finding.status == "warn" and "2017" in finding.message
+
+
+def test_cache_in_source_region_passes(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-002")) == ["pass"]
+
+
+def test_chosen_cache_in_other_region_fails_and_blocks_vms(estate, tmp_path):
+    estate.files["storage-accounts.json"][0]["location"] = "westus2"
+    result = estate.check(tmp_path, cache_accounts=("contosoasrcache",))
+    [finding] = [f for f in result.findings if f.rule == "ASR-STO-002"]
+    assert finding.status == "fail" and "West US 2" in finding.message
+    assert result.verdicts[0].verdict == "blocked"
+
+
+def test_detected_cache_in_other_region_only_warns(estate, tmp_path):
+    estate.files["storage-accounts.json"][0]["location"] = "westus2"
+    assert statuses(estate.run(tmp_path, "ASR-STO-002")) == ["warn"]
+
+
+def test_chosen_cache_not_exported_is_unknown(estate, tmp_path):
+    findings = estate.run(tmp_path, "ASR-STO-002", cache_accounts=("nosuchaccount",))
+    assert statuses(findings) == ["unknown"]
+
+
+def test_cache_rules_unknown_without_storage_export(estate, tmp_path):
+    estate.drop("storage-accounts.json", "blob-services.json")
+    assert statuses(estate.run(tmp_path, "ASR-STO-002")) == ["unknown"]
+    assert statuses(estate.run(tmp_path, "ASR-STO-006")) == ["unknown"]
+
+
+def test_premium_target_india_passes_elsewhere(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-003")) == ["pass"]
+
+
+def test_premium_target_india_warns_with_doc_date(estate, tmp_path):
+    [finding] = estate.run(tmp_path, "ASR-STO-003", target_region="centralindia")
+    assert finding.status == "warn" and "WT-PREREQ-2017" in finding.message
+
+
+def test_disk_sizes_pass(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-004")) == ["pass"]
+
+
+def test_disk_under_1_gib_fails_150172(estate, tmp_path):
+    estate.vm1["storageProfile"]["dataDisks"] = [
+        {"lun": 0, "name": "tiny", "diskSizeGB": 0.5, "vhd": {"uri": "https://x/vhds/tiny.vhd"}}
+    ]
+    [finding] = estate.run(tmp_path, "ASR-STO-004")
+    assert (finding.status, finding.asr_error_code) == ("fail", 150172)
+
+
+def test_oversized_data_disk_fails(estate, tmp_path):
+    estate.vm1["storageProfile"]["dataDisks"] = [
+        {
+            "lun": 0,
+            "name": "big",
+            "diskSizeGB": 40960,
+            "managedDisk": {"storageAccountType": "PremiumV2_LRS"},
+        }
+    ]
+    [finding] = estate.run(tmp_path, "ASR-STO-004")
+    assert finding.status == "fail" and "40960 GiB" in finding.message
+
+
+def test_disk_size_unknown_when_not_exported(estate, tmp_path):
+    estate.drop("disks.json")
+    del estate.vm1["storageProfile"]["osDisk"]["diskSizeGb"]
+    assert statuses(estate.run(tmp_path, "ASR-STO-004")) == ["unknown"]
+
+
+def test_supported_disks_pass(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["pass"]
+
+
+@pytest.mark.parametrize(
+    ("disk", "words"),
+    [
+        ({"managedDisk": {"storageAccountType": "UltraSSD_LRS"}}, "Ultra disk"),
+        (
+            {"managedDisk": {"storageAccountType": "Premium_LRS"}, "writeAcceleratorEnabled": True},
+            "Write Accelerator",
+        ),
+        ({"vhd": {"uri": "https://legacy.blob.core.windows.net/vhds/d.vhd"}}, "unmanaged"),
+    ],
+)
+def test_unsupported_data_disks_fail(estate, tmp_path, disk, words):
+    estate.vm1["storageProfile"]["dataDisks"] = [{"lun": 0, "name": "d", "diskSizeGB": 64, **disk}]
+    [finding] = estate.run(tmp_path, "ASR-STO-005")
+    assert finding.status == "fail" and words in finding.message and "SM-2025" in finding.message
+
+
+def test_ephemeral_os_disk_fails(estate, tmp_path):
+    os_disk = estate.vm1["storageProfile"]["osDisk"]
+    os_disk["diffDiskSettings"] = {"option": "Local", "placement": "CacheDisk"}
+    del os_disk["managedDisk"]
+    [finding] = estate.run(tmp_path, "ASR-STO-005")
+    assert finding.status == "fail" and "ephemeral" in finding.message
+
+
+def test_premium_v2_is_preview(estate, tmp_path):
+    estate.vm1["storageProfile"]["dataDisks"] = [
+        {
+            "lun": 0,
+            "name": "v2",
+            "diskSizeGB": 64,
+            "managedDisk": {"storageAccountType": "PremiumV2_LRS"},
+        }
+    ]
+    assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["warn"]
+
+
+def test_disk_kinds_unknown_is_impossible_without_vm_data(estate, tmp_path):
+    """A VM always lists its disks, so this rule has no unknown; the disks' sizes do (STO-004)."""
+    estate.drop("disks.json")
+    assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["pass"]
+
+
+def test_cache_settings_pass(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-STO-006")) == ["pass"]
+
+
+def test_chosen_cache_with_shared_key_disabled_fails(estate, tmp_path):
+    estate.files["storage-accounts.json"][0]["allowSharedKeyAccess"] = False
+    [finding] = estate.run(tmp_path, "ASR-STO-006", cache_accounts=("contosoasrcache",))
+    assert finding.status == "fail" and "shared key" in finding.message
+
+
+def test_chosen_cache_with_soft_delete_fails(estate, tmp_path):
+    policy = estate.files["blob-services.json"]["value"][0]["properties"]["deleteRetentionPolicy"]
+    policy["enabled"] = True
+    [finding] = estate.run(tmp_path, "ASR-STO-006", cache_accounts=("contosoasrcache",))
+    assert finding.status == "fail" and "soft delete" in finding.message
+
+
+def test_gpv1_cache_warns(estate, tmp_path):
+    estate.files["storage-accounts.json"][0]["kind"] = "Storage"
+    assert statuses(estate.run(tmp_path, "ASR-STO-006")) == ["warn"]
+
+
+def test_cache_soft_delete_unknown_without_blob_services(estate, tmp_path):
+    estate.drop("blob-services.json")
+    [finding] = estate.run(tmp_path, "ASR-STO-006")
+    assert finding.status == "unknown" and "blob-service-properties show" in finding.remedy
