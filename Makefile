@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region centralus \
-	--principal-id aaaaaaaa-0000-4000-8000-000000000001
+	--principal-id bbbbbbbb-0000-4000-8000-000000000002
 
 .PHONY: demo test lint bench docs clean
 
@@ -21,12 +21,12 @@ demo: $(STAMP)
 	$(BIN)/asr-preflight check $(DEMO_ARGS) || [ $$? -eq 1 ]
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests scripts
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

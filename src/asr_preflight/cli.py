@@ -18,6 +18,7 @@ from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.findings import Status, Verdict
 from asr_preflight.knowledge import regions
 from asr_preflight.model import build_estate
+from asr_preflight.perf import batch_gc
 from asr_preflight.report import console as console_report
 from asr_preflight.report.model import build_report, encode
 from asr_preflight.rules import Context, all_rules
@@ -95,6 +96,10 @@ def check(
     target_subscription: Annotated[
         str | None, typer.Option(help="Subscription to fail over to (default: each VM's own).")
     ] = None,
+    target_resource_group: Annotated[
+        str | None,
+        typer.Option(help="Resource group to fail over to (default: ASR's '<source group>-asr')."),
+    ] = None,
     guest_dir: Annotated[
         list[Path],
         typer.Option(help="Folder (or file) of guest facts written by `asr-preflight guest`."),
@@ -106,38 +111,39 @@ def check(
     ] = FailOn.BLOCKED,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
-    snap = load_snapshot(snapshot)
-    for path in guest_dir:
-        add_guest_facts(snap, path)
-    estate = build_estate(snap)
-    exported = {region for region in (vm.location for vm in estate.vms.values())}
-    source = _region(source_region, "--source-region", exported)
-    target = _region(target_region, "--target-region", exported)
-    scope = Scope(source, target, tuple(resource_group), tuple(vm))
-    vms = select_vms(estate, scope)
-    if not vms:
-        where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
-        raise InputError(
-            str(snapshot),
-            "",
-            f"expected VMs in {regions.display(source)} matching "
-            f"the filters; the snapshot's VMs are in: {where}",
+    with batch_gc():
+        snap = load_snapshot(snapshot)
+        for path in guest_dir:
+            add_guest_facts(snap, path)
+        estate = build_estate(snap)
+        exported = {vm.location for vm in estate.vms.values()}
+        source = _region(source_region, "--source-region", exported)
+        target = _region(target_region, "--target-region", exported)
+        vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
+        if not vms:
+            where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
+            raise InputError(
+                str(snapshot),
+                "",
+                f"expected VMs in {regions.display(source)} "
+                f"matching the filters; the snapshot's VMs are in: {where}",
+            )
+        context = Context(
+            estate=estate,
+            source_region=source,
+            target_region=target,
+            vms=vms,
+            target_subscription=target_subscription.lower() if target_subscription else None,
+            target_resource_group=target_resource_group,
+            principal_id=principal_id,
+            cache_accounts=tuple(cache_storage_account),
+            vault_id=vault,
         )
-    context = Context(
-        estate=estate,
-        source_region=source,
-        target_region=target,
-        vms=vms,
-        target_subscription=target_subscription.lower() if target_subscription else None,
-        principal_id=principal_id,
-        cache_accounts=tuple(cache_storage_account),
-        vault_id=vault,
-    )
-    result = run_check(context)
-    if output is OutputFormat.JSON:
-        sys.stdout.buffer.write(encode(build_report(result)) + b"\n")
-    else:
-        console_report.render(result, Console(highlight=False))
+        result = run_check(context)
+        if output is OutputFormat.JSON:
+            sys.stdout.buffer.write(encode(build_report(result)) + b"\n")
+        else:
+            console_report.render(result, Console(highlight=False))
     blocked = any(v.verdict is Verdict.BLOCKED for v in result.verdicts) or any(
         f.status is Status.FAIL and f.resource_id is None for f in result.findings
     )

@@ -78,12 +78,23 @@ def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdi
             by_scope[ids.key(finding.resource_id)].append(finding)
     out = []
     for vm in vms:
+        rg_id = ids.resource_group_id(vm.id) or ""
+        sub_id = f"/subscriptions/{vm.subscription_id}"
+        if not (
+            everywhere
+            or vm.key in by_vm
+            or vm.key in by_scope
+            or rg_id in by_scope
+            or sub_id in by_scope
+        ):
+            out.append(VmVerdict(vm, Verdict.READY, ()))
+            continue
         mine = (
             by_vm.get(vm.key, [])
             + by_scope.get(vm.key, [])
             + everywhere
-            + by_scope.get(f"/subscriptions/{vm.subscription_id}", [])
-            + by_scope.get(ids.resource_group_id(vm.id) or "", [])
+            + by_scope.get(sub_id, [])
+            + by_scope.get(rg_id, [])
         )
         failing = sorted({f.rule for f in mine if f.status == Status.FAIL})
         unknown = sorted({f.rule for f in mine if f.status == Status.UNKNOWN})

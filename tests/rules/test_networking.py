@@ -150,3 +150,13 @@ def test_route_table_not_exported_is_unknown(estate, tmp_path):
     _tunnel(estate)
     estate.drop("route-tables.json")
     assert statuses(estate.run(tmp_path, "ASR-NET-002")) == ["unknown"]
+
+
+def test_authenticated_proxy_fails_151072(estate, tmp_path):
+    estate.files["guest/vm1.json"]["proxy"] = {
+        "source": "/etc/environment",
+        "url": "http://proxy:3128",
+        "authenticated": True,
+    }
+    [finding] = estate.run(tmp_path, "ASR-NET-001")
+    assert (finding.status, finding.asr_error_code) == ("fail", 151072)

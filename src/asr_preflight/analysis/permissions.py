@@ -68,6 +68,7 @@ class Evaluator:
     denies: list[DenyAssignment] = field(default_factory=list)
     group_ids: frozenset[str] = frozenset()
     _cache: dict[tuple[str, tuple[int, ...]], Answer] = field(default_factory=dict)
+    _answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         me = {self.principal_id.lower()} | set(self.group_ids)
@@ -79,7 +80,12 @@ class Evaluator:
         ]
 
     def check(self, action: str, scope: str) -> Answer:
-        scope = scope.rstrip("/").lower()
+        key = (action, scope)
+        if key not in self._answers:
+            self._answers[key] = self._check(action, scope.rstrip("/").lower())
+        return self._answers[key]
+
+    def _check(self, action: str, scope: str) -> Answer:
         applicable = tuple(i for i, a in enumerate(self.mine) if scope_covers(a.scope, scope))
         key = (action.lower(), applicable)
         if key not in self._cache:

@@ -30,3 +30,9 @@ def cite(tag: str) -> str:
         return tag
     date = f", {src['date']}" if src.get("date") else ""
     return f"{src.get('title', tag)}{date} — {src.get('url') or src.get('path', '')}"
+
+
+def url(tag: str) -> str:
+    """Where to read a source: its address, else its repository path."""
+    src = sources().get(tag, {})
+    return src.get("url") or src.get("path") or tag

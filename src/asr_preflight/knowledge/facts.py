@@ -18,6 +18,7 @@ class Dated:
     source: str
 
 
+@cache
 def latest(table: str, name: str, file: str = "limits") -> Dated:
     """The newest statement of a fact; the KB keeps older ones for history."""
     rows = [r for r in load(file)[table] if r.get("name", r.get("id")) == name]

@@ -79,7 +79,8 @@ class Estate:
         )
 
     def sku(self, location: str, size: str | None) -> VmSku | None:
-        return self.skus.get(location, {}).get((size or "").lower())
+        sizes = self.skus.get(location)
+        return sizes.get(size.lower()) if sizes and size else None
 
     def usages_for(self, subscription_id: str, location: str) -> list[Usage]:
         """Usages of a subscription in a region. Usages that name no subscription apply to any

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -93,11 +94,12 @@ def _finding(finding: Finding, title: str, console: Console) -> None:
     console.print(
         Text.assemble(
             "  ",
-            (f"{finding.status.value.upper():7}", _STATUS_STYLE[finding.status]),
+            (f"{finding.status.value.upper():8}", _STATUS_STYLE[finding.status]),
             (f"{finding.rule}{code} ", "bold"),
             (where, "cyan"),
         )
     )
-    console.print(f"         {title}: {finding.message}", highlight=False, markup=False)
+    body = Text(f"{title}: {finding.message}")
     if finding.remedy:
-        console.print(Text.assemble(("         fix: ", "bold"), finding.remedy))
+        body.append("\nfix: ", style="bold").append(finding.remedy)
+    console.print(Padding(body, (0, 0, 0, 10), expand=False))

@@ -43,12 +43,20 @@ class VmEntry(msgspec.Struct):
     rules: list[str]  # the failing (blocked) or unknown (unknown) rules behind the verdict
 
 
+class RuleInfo(msgspec.Struct):
+    title: str
+    area: Area
+    asr_error_code: int | None
+    citations: list[str]  # title, date and address of each doc the rule rests on
+
+
 class Report(msgspec.Struct):
     schema: str
     version: int
     tool_version: str
     generated_at: str
     summary: Summary
+    rules: dict[str, RuleInfo]
     vms: list[VmEntry]
     findings: list[Finding]
 
@@ -86,6 +94,10 @@ def build_report(result: CheckResult) -> Report:
                 collection_errors=len(snap.collection_errors),
             ),
         ),
+        rules={
+            r.id: RuleInfo(r.title, r.area, r.asr_error_code, list(r.citations))
+            for r in result.rules
+        },
         vms=[
             VmEntry(
                 id=v.vm.id,

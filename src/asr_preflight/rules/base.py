@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partialmethod
 
 from asr_preflight.findings import Area, Finding, Status
-from asr_preflight.knowledge.data import cite
+from asr_preflight.knowledge.data import cite, url
 from asr_preflight.model import Estate
 from asr_preflight.model.entities import VirtualMachine
 
@@ -21,12 +21,17 @@ class Context:
     target_region: str
     vms: list[VirtualMachine]  # the VMs in scope, in the source region
     target_subscription: str | None = None  # None: each VM replicates within its subscription
+    target_resource_group: str | None = None  # None: ASR's default, "<source group>-asr"
     principal_id: str | None = None
     cache_accounts: tuple[str, ...] = ()  # storage account ids or names chosen as cache
     vault_id: str | None = None
 
     def target_subscription_of(self, vm: VirtualMachine) -> str:
         return self.target_subscription or vm.subscription_id
+
+    def target_resource_group_id(self, vm: VirtualMachine) -> str:
+        name = self.target_resource_group or f"{vm.resource_group}-asr"
+        return f"/subscriptions/{self.target_subscription_of(vm)}/resourceGroups/{name}"
 
     @property
     def subscriptions(self) -> list[str]:
@@ -87,6 +92,12 @@ class Rule:
 
     @cached_property
     def references(self) -> tuple[str, ...]:
+        """Addresses of the docs the rule rests on (what each finding carries)."""
+        return tuple(dict.fromkeys(url(tag) for tag in self.sources))
+
+    @cached_property
+    def citations(self) -> tuple[str, ...]:
+        """Title, date and address of each source (rule catalog and report header)."""
         return tuple(cite(tag) for tag in self.sources)
 
     def run(self, ctx: Context) -> list[Finding]:

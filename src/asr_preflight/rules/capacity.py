@@ -86,11 +86,14 @@ def vcpu_quota(ctx: Context, out: Out) -> None:
         sku = ctx.estate.sku(ctx.target_region, vm.size)
         vcpus = sku.capability_number("vCPUs") if sku else None
         if sku is None or vcpus is None or location_restriction(sku, ctx.target_region):
+            exported = bool(ctx.estate.skus.get(ctx.target_region))
             out.unknown(
                 vm.id,
-                f"the target size for {vm.size} in {region} is not settled, so its "
-                "quota needs cannot be counted",
-                _export_skus(ctx.target_region),
+                f"{vm.size} is not available in {region}, so the size ASR picks instead, and "
+                "the quota it needs, are not known yet",
+                f"choose a target size offered in {region} (or get access to {vm.size})"
+                if exported
+                else _export_skus(ctx.target_region),
             )
             continue
         sub = ctx.target_subscription_of(vm)

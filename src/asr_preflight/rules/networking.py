@@ -77,6 +77,16 @@ def outbound_https(ctx: Context, out: Out) -> None:
     cache: dict[tuple[str, str], Verdict] = {}
     for vm in ctx.vms:
         guest = ctx.estate.guest(vm)
+        if guest and guest.proxy_authenticated:
+            out.fail(
+                vm.id,
+                "the VM reaches the internet through a proxy that asks for credentials; the "
+                "Mobility service only supports unauthenticated proxies",
+                "allow the ASR endpoints to bypass the proxy, or give ASR an unauthenticated "
+                "proxy in ProxyInfo.conf",
+                code=151072,
+            )
+            continue
         if guest and guest.endpoints:
             failed = [e for e in guest.endpoints if e.connected is False or e.resolved is False]
             if failed:

@@ -50,24 +50,19 @@ def smallest_role(action: str) -> str:
     return max(granting, key=lambda r: _narrowness(r, action)).name if granting else "Contributor"
 
 
-def _scope(kind: str, ctx: Context, vm: VirtualMachine) -> str | None:
-    """The ARM scope where ASR performs an action of this kind for this VM (ASR's defaults)."""
+def _scopes(ctx: Context, vm: VirtualMachine, cache_account: str | None) -> dict[str, str]:
+    """Where ASR performs each kind of action for this VM, with ASR's default target names."""
     target_sub = ctx.target_subscription_of(vm)
-    target_rg = f"/subscriptions/{target_sub}/resourceGroups/{vm.resource_group}-asr"
-    if kind == "source_vm":
-        return vm.id
-    if kind == "source_resource_group":
-        return ids.resource_group_id(vm.id)
-    if kind in ("target_resource_group", "target_vnet"):
-        return target_rg
-    if kind == "target_subscription":
-        return f"/subscriptions/{target_sub}"
-    if kind == "cache_storage_account":
-        accounts, _, chosen = cache_accounts(ctx)
-        return accounts[0].id if chosen and accounts else target_rg
-    if kind == "vault":
-        return ctx.vault_id or target_rg
-    return None
+    target_rg = ctx.target_resource_group_id(vm)
+    return {
+        "source_vm": vm.id,
+        "source_resource_group": ids.resource_group_id(vm.id) or vm.id,
+        "target_resource_group": target_rg,
+        "target_vnet": target_rg,
+        "target_subscription": f"/subscriptions/{target_sub}",
+        "cache_storage_account": cache_account or target_rg,
+        "vault": ctx.vault_id or target_rg,
+    }
 
 
 @rule(
@@ -101,10 +96,13 @@ def required_permissions(ctx: Context, out: Out) -> None:
         ctx.estate.role_definitions,
         ctx.estate.deny_assignments,
     )
+    accounts, _, chosen = cache_accounts(ctx)
+    cache_account = accounts[0].id if chosen and accounts else None
     for vm in ctx.vms:
         missing, unknown = [], []
+        scopes = _scopes(ctx, vm, cache_account)
         for action, kind in _required_actions():
-            scope = _scope(kind, ctx, vm)
+            scope = scopes.get(kind)
             if scope is None:
                 continue
             answer = evaluator.check(action, scope)

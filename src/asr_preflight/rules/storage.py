@@ -194,7 +194,9 @@ def disk_sizes(ctx: Context, out: Out) -> None:
             out.pass_(vm.id, f"{len(vm.disks)} disks within limits")
 
 
-def _unsupported(disk: DiskRef, vm: VirtualMachine, today: date) -> tuple[str, str] | None:
+def _unsupported(
+    disk: DiskRef, vm: VirtualMachine, unmanaged_retired: bool
+) -> tuple[str, str] | None:
     """(feature id, plain description) when the disk cannot replicate, else None."""
     sku = (disk.sku or "").lower()
     if sku.startswith("ultrassd"):
@@ -203,7 +205,7 @@ def _unsupported(disk: DiskRef, vm: VirtualMachine, today: date) -> tuple[str, s
         return "ephemeral_os_disk", f"{disk.name} is an ephemeral OS disk"
     if disk.write_accelerator:
         return "write_accelerator", f"{disk.name} has Write Accelerator enabled"
-    if not disk.managed and today >= date.fromisoformat(facts.unmanaged_retired_on().value):
+    if not disk.managed and unmanaged_retired:
         return "unmanaged_disk", f"{disk.name} is an unmanaged (VHD) disk"
     if (vm.disk_controller or "").lower() == "nvme" and disk.role == "os":
         return "nvme_interface", f"{vm.name} uses the NVMe disk controller"
@@ -216,9 +218,9 @@ def _unsupported(disk: DiskRef, vm: VirtualMachine, today: date) -> tuple[str, s
 def disk_kinds(ctx: Context, out: Out) -> None:
     """Ultra disks, ephemeral OS disks, Write Accelerator, the NVMe interface and, since their
     retirement, unmanaged disks cannot be replicated. Premium SSD v2 is in preview."""
-    today = date.today()
+    retired = date.today() >= date.fromisoformat(facts.unmanaged_retired_on().value)
     for vm in ctx.vms:
-        blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, today))]
+        blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, retired))]
         preview = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premiumv2")]
         if blocked:
             cited = {facts.feature("disk_feature", fid).source for fid, _ in blocked}

@@ -9,11 +9,16 @@ lower-cased ARM type for resources, or one of the non-resource kinds below.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from asr_preflight.errors import InputError
+
+UNRECOGNISED = (
+    "expected an Azure resource with a 'type', a VM size SKU (az vm list-skus), a usage "
+    "(az vm list-usage), a provider (az provider list), a location (az account "
+    "list-locations), a subscription (az account list) or guest facts"
+)
 
 # Non-resource kinds (everything else is keyed by lower-cased ARM resource type).
 SKUS = "skus"
@@ -70,10 +75,16 @@ def classify_document(doc: Any, file: str) -> Document:
         doc, base = body, '$.responses["200"].body'
     else:
         base = "$"
-    items = list(_items(doc, base, file, out))
+    base, items, single = _items(doc, base, file, out)
     out.empty = not items
-    for path, record in items:
-        out.add(classify_record(record, path, file), record)
+    for index, record in enumerate(items):
+        path = base if single else f"{base}[{index}]"  # built only when reporting an error
+        if not isinstance(record, dict):
+            raise InputError(file, path, "expected a JSON object")
+        kind = classify_record(record)
+        if kind is None:
+            raise InputError(file, path, UNRECOGNISED)
+        out.add(kind, record)
     return out
 
 
@@ -85,28 +96,25 @@ def _ok_body(responses: dict[str, Any]) -> Any:
     return None
 
 
-def _items(doc: Any, base: str, file: str, out: Document) -> Iterator[tuple[str, dict[str, Any]]]:
+def _items(doc: Any, base: str, file: str, out: Document) -> tuple[str, list[Any], bool]:
+    """(JSON path of the records, the records, whether the document is a single record)."""
     if isinstance(doc, list):
-        yield from _dicts(doc, base, file)
-        return
+        return base, doc, False
     if not isinstance(doc, dict):
         raise InputError(file, base, "expected a JSON object or a list of objects")
     if doc.get("schema") == SNAPSHOT_SCHEMA:
         raise InputError(file, base, "a snapshot file cannot sit inside an export folder")
     if "changeNumber" in doc and isinstance(doc.get("values"), list):
-        yield base, {"__kind__": SERVICE_TAGS, **doc}
-        return
+        return base, [{"__kind__": SERVICE_TAGS, **doc}], True
     if isinstance(doc.get("data"), (list, dict)) and (
         "count" in doc or "totalRecords" in doc or "total_records" in doc
     ):
-        yield from _dicts(_arg_rows(doc["data"], f"{base}.data", file), f"{base}.data", file)
-        return
+        return f"{base}.data", _arg_rows(doc["data"], f"{base}.data", file), False
     if isinstance(doc.get("value"), list):
         out.location = out.location or _str(doc.get("location"))
         out.subscription_id = out.subscription_id or _str(doc.get("subscriptionId"))
-        yield from _dicts(doc["value"], f"{base}.value", file)
-        return
-    yield base, doc
+        return f"{base}.value", doc["value"], False
+    return base, [doc], True
 
 
 def _arg_rows(data: Any, path: str, file: str) -> list[Any]:
@@ -120,14 +128,7 @@ def _arg_rows(data: Any, path: str, file: str) -> list[Any]:
     return [dict(zip(names, row, strict=False)) for row in rows if isinstance(row, list)]
 
 
-def _dicts(items: list[Any], base: str, file: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InputError(file, f"{base}[{index}]", "expected a JSON object")
-        yield f"{base}[{index}]", item
-
-
-def classify_record(record: dict[str, Any], path: str, file: str) -> str:
+def classify_record(record: dict[str, Any]) -> str | None:
     kind = record.get("__kind__")
     if kind:
         return kind
@@ -150,13 +151,7 @@ def classify_record(record: dict[str, Any], path: str, file: str) -> str:
         and ("subscriptionId" in record or "cloudName" in record)
     ):
         return SUBSCRIPTIONS
-    raise InputError(
-        file,
-        path,
-        "expected an Azure resource with a 'type', a VM size SKU (az vm list-skus), a usage "
-        "(az vm list-usage), a provider (az provider list), a location (az account "
-        "list-locations), a subscription (az account list) or guest facts",
-    )
+    return None
 
 
 def _str(value: Any) -> str | None:

@@ -1,0 +1,158 @@
+"""End-to-end throughput on synthetic estates (`make bench`): export files in, JSON report out.
+
+Generates estates of 1,000, 10,000 and 50,000 VMs as az-style export folders, then times
+load → model → all rules → JSON report for each, in-process (best of three runs), and prints
+VMs checked per second. Not a test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from asr_preflight.engine import Scope, run_check, select_vms
+from asr_preflight.model import build_estate
+from asr_preflight.report.model import build_report, encode
+from asr_preflight.rules import Context
+from asr_preflight.snapshot import load_snapshot
+from builders import PRINCIPAL, Estate, rid
+
+
+def synthetic(count: int) -> Estate:
+    """`count` VMs in 100 resource groups and 50 subnets, two disks each, guest facts for 10%."""
+    estate = Estate()
+    base_vnet = estate.files["vnets.json"][0]
+    nsg = estate.files["nsgs.json"][0]
+    nsg["securityRules"] = [
+        {
+            "name": f"Allow-{tag}",
+            "priority": 100 + i,
+            "direction": "Outbound",
+            "access": "Allow",
+            "protocol": "Tcp",
+            "destinationAddressPrefix": tag,
+            "destinationPortRange": "443",
+        }
+        for i, tag in enumerate(
+            ("Storage.EastUS", "AzureActiveDirectory", "EventHub.CentralUS", "AzureSiteRecovery")
+        )
+    ]
+    base_vnet["subnets"] = [
+        {
+            "id": f"{base_vnet['id']}/subnets/snet{i}",
+            "name": f"snet{i}",
+            "addressPrefix": f"10.0.{i}.0/24",
+            "networkSecurityGroup": {"id": nsg["id"]},
+        }
+        for i in range(50)
+    ]
+    estate.files["resource-groups.json"] += [
+        {
+            "id": f"/subscriptions/{rid('x', 'y', 'z').split('/')[2]}/resourceGroups/rg{i}",
+            "name": f"rg{i}",
+            "location": "eastus",
+            "type": "Microsoft.Resources/resourceGroups",
+        }
+        for i in range(100)
+    ]
+    vms, disks, nics, guests = [], [], [], {}
+    for n in range(count):
+        rg, name = f"rg{n % 100}", f"vm{n:06d}"
+        vm = estate.vm(name, rg=rg)
+        vm["storageProfile"]["dataDisks"] = [
+            {
+                "lun": 0,
+                "name": f"{name}-data0",
+                "diskSizeGB": 128,
+                "managedDisk": {
+                    "id": rid(rg, "Microsoft.Compute", f"disks/{name}-data0"),
+                    "storageAccountType": "Premium_LRS",
+                },
+            }
+        ]
+        vms.append(vm)
+        disks += [
+            estate.disk(f"{name}-osdisk", 30, "Premium_LRS", rg),
+            estate.disk(f"{name}-data0", 128, "Premium_LRS", rg),
+        ]
+        nics.append(
+            {
+                "id": rid(rg, "Microsoft.Network", f"networkInterfaces/{name}-nic"),
+                "name": f"{name}-nic",
+                "location": "eastus",
+                "type": "Microsoft.Network/networkInterfaces",
+                "ipConfigurations": [
+                    {"name": "ipconfig1", "subnet": {"id": base_vnet["subnets"][n % 50]["id"]}}
+                ],
+            }
+        )
+        if n % 10 == 0:
+            facts = estate.guest(name)
+            facts["vm"]["vm_id"] = vm["vmId"]
+            guests[f"guest/{name}.json"] = facts
+    estate.files.pop("guest/vm1.json")
+    estate.files.update(guests)
+    estate.files["vms.json"], estate.files["disks.json"], estate.files["nics.json"] = (
+        vms,
+        disks,
+        nics,
+    )
+    for usage in estate.files["usages-centralus.json"]:
+        usage["limit"] = 10 * count
+    return estate
+
+
+def write(estate: Estate, folder: Path) -> None:
+    """Like Estate.write, but with msgspec: the big files take seconds with json.dumps."""
+    for name, content in estate.files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(msgspec.json.encode(content))
+
+
+def check_once(folder: Path) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    estate = build_estate(load_snapshot(folder))
+    vms = select_vms(estate, Scope("eastus", "centralus"))
+    result = run_check(
+        Context(
+            estate=estate,
+            source_region="eastus",
+            target_region="centralus",
+            vms=vms,
+            principal_id=PRINCIPAL,
+        )
+    )
+    report = encode(build_report(result))
+    return time.perf_counter() - start, len(result.verdicts), len(report)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'VMs':>8} {'files MB':>9} {'best s':>8} {'VMs/s':>9} {'report MB':>10}")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            write(synthetic(size), folder)
+            megabytes = sum(p.stat().st_size for p in folder.rglob("*.json")) / 1e6
+            runs = [check_once(folder) for _ in range(args.runs)]
+            best, vms, report = min(runs)
+            assert vms == size, f"expected {size} VMs in scope, found {vms}"
+            print(
+                f"{size:>8} {megabytes:>9.1f} {best:>8.2f} {size / best:>9,.0f} "
+                f"{report / 1e6:>10.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+import json
+
+import pytest
+
+from asr_preflight.errors import InputError
+from asr_preflight.model import build_estate
+from asr_preflight.snapshot import load_snapshot, write_snapshot
+from builders import SUB, rid
+
+VM_ID = rid("rg-app", "Microsoft.Compute", "virtualMachines/vm1")
+
+
+def _write(folder, name, content):
+    path = folder / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def test_rest_page_arg_result_and_rest_example_all_load(tmp_path):
+    vm = {
+        "id": VM_ID,
+        "name": "vm1",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "East US",
+        "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}},
+    }
+    _write(tmp_path, "page.json", {"value": [vm], "nextLink": "https://management.azure.com/x"})
+    _write(
+        tmp_path,
+        "graph.json",
+        {
+            "count": 1,
+            "total_records": 1,
+            "skip_token": None,
+            "data": [
+                {
+                    **vm,
+                    "id": VM_ID.replace("vm1", "vm2"),
+                    "name": "vm2",
+                    "type": "microsoft.compute/virtualmachines",
+                    "location": "eastus",
+                }
+            ],
+        },
+    )
+    _write(
+        tmp_path,
+        "example.json",
+        {
+            "parameters": {
+                "subscriptionId": SUB,
+                "location": "centralus",
+                "api-version": "2024-07-01",
+            },
+            "responses": {
+                "200": {
+                    "body": {
+                        "value": [
+                            {
+                                "name": {
+                                    "value": "cores",
+                                    "localizedValue": "Total Regional vCPUs",
+                                },
+                                "currentValue": 4,
+                                "limit": 100,
+                                "unit": "Count",
+                            }
+                        ]
+                    }
+                }
+            },
+        },
+    )
+    estate = build_estate(load_snapshot(tmp_path))
+    assert {vm.name for vm in estate.vms.values()} == {"vm1", "vm2"}
+    assert all(vm.location == "eastus" for vm in estate.vms.values())
+    [usage] = estate.usages
+    assert (usage.location, usage.name, usage.limit, usage.subscription_id) == (
+        "centralus",
+        "cores",
+        100,
+        SUB,
+    )
+
+
+def test_resource_graph_table_format_loads(tmp_path):
+    _write(
+        tmp_path,
+        "arg.json",
+        {
+            "totalRecords": 1,
+            "count": 1,
+            "data": {
+                "columns": [
+                    {"name": "id", "type": "string"},
+                    {"name": "type", "type": "string"},
+                    {"name": "name", "type": "string"},
+                    {"name": "location", "type": "string"},
+                ],
+                "rows": [[VM_ID, "microsoft.compute/virtualmachines", "vm1", "eastus"]],
+            },
+        },
+    )
+    assert next(iter(build_estate(load_snapshot(tmp_path)).vms.values())).name == "vm1"
+
+
+def test_usage_region_from_file_name_or_wrapper(tmp_path):
+    usage = {"currentValue": 1, "limit": 10, "name": {"value": "cores"}}
+    _write(tmp_path, "usages-centralus.json", [usage])
+    _write(tmp_path, "quota.json", {"location": "West US 2", "value": [usage]})
+    regions = sorted(u.location for u in build_estate(load_snapshot(tmp_path)).usages)
+    assert regions == ["centralus", "westus2"]
+
+
+def test_usage_without_region_is_a_clear_error(tmp_path):
+    _write(tmp_path, "quota.json", [{"currentValue": 1, "limit": 10, "name": {"value": "cores"}}])
+    with pytest.raises(InputError) as err:
+        load_snapshot(tmp_path)
+    assert err.value.file.endswith("quota.json") and "usages-<region>.json" in str(err.value)
+
+
+def test_same_vm_from_two_exports_merges(tmp_path):
+    flat = {
+        "id": VM_ID,
+        "name": "vm1",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "eastus",
+        "provisioningState": "Succeeded",
+        "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+    }
+    rest = {
+        "id": VM_ID.upper(),
+        "name": "vm1",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "eastus",
+        "properties": {
+            "instanceView": {
+                "vmAgent": {
+                    "statuses": [{"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}]
+                }
+            }
+        },
+    }
+    _write(tmp_path, "a.json", [flat])
+    _write(tmp_path, "b.json", {"value": [rest]})
+    [vm] = build_estate(load_snapshot(tmp_path)).vms.values()
+    assert (vm.size, vm.agent_status, vm.provisioning_state) == (
+        "Standard_D2s_v5",
+        "Ready",
+        "Succeeded",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "path", "expected"),
+    [
+        ('{"value": [1, 2]', "$", "truncated"),
+        ("", "$", "empty file"),
+        ('[{"foo": 1}]', "$[0]", "expected an Azure resource"),
+        ('{"value": ["x"]}', "$.value[0]", "expected a JSON object"),
+        (
+            '[{"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Compute/'
+            'virtualMachines/v", "type": "Microsoft.Compute/virtualMachines", "name": "v", '
+            '"location": "atlantis"}]',
+            "microsoft.compute/virtualmachines #0 (v).location",
+            "'atlantis'",
+        ),
+    ],
+)
+def test_bad_input_names_file_path_and_expectation(tmp_path, content, path, expected):
+    _write(tmp_path, "bad.json", content)
+    with pytest.raises(InputError) as err:
+        load_snapshot(tmp_path)
+    assert err.value.file.endswith("bad.json")
+    assert err.value.path == path
+    assert expected in str(err.value)
+
+
+def test_malformed_json_reports_line_and_column(tmp_path):
+    _write(tmp_path, "bad.json", '[\n  {"a": 1},\n  {"b": }\n]')
+    with pytest.raises(InputError) as err:
+        load_snapshot(tmp_path)
+    assert "line 3, column 9" in str(err.value)
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    with pytest.raises(InputError, match=r"no \*\.json files"):
+        load_snapshot(tmp_path)
+
+
+def test_region_known_only_to_the_subscription_is_accepted(tmp_path):
+    _write(
+        tmp_path,
+        "locations.json",
+        [
+            {
+                "id": f"/subscriptions/{SUB}/locations/marsnorth",
+                "name": "marsnorth",
+                "displayName": "Mars North",
+            }
+        ],
+    )
+    _write(
+        tmp_path,
+        "rg.json",
+        [
+            {
+                "id": f"/subscriptions/{SUB}/resourceGroups/r",
+                "name": "r",
+                "location": "marsnorth",
+                "type": "Microsoft.Resources/resourceGroups",
+            }
+        ],
+    )
+    assert build_estate(load_snapshot(tmp_path)).resource_groups
+
+
+def test_secrets_are_dropped_at_import(tmp_path):
+    vm = {
+        "id": VM_ID,
+        "name": "vm1",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "eastus",
+        "properties": {
+            "osProfile": {
+                "computerName": "vm1",
+                "customData": "c2VjcmV0",
+                "adminPassword": "hunter2",
+            }
+        },
+    }
+    ext = {
+        "id": VM_ID + "/extensions/ade",
+        "name": "ade",
+        "location": "eastus",
+        "type": "Microsoft.Compute/virtualMachines/extensions",
+        "properties": {"settings": {"VolumeType": "All"}, "protectedSettings": {"k": "v"}},
+    }
+    _write(tmp_path, "vms.json", [vm, ext])
+    out = tmp_path / "snap.json"
+    write_snapshot(load_snapshot(tmp_path), out)
+    text = out.read_text()
+    assert "c2VjcmV0" not in text and "hunter2" not in text and '"k"' not in text
+    assert "VolumeType" in text and "computerName" in text
+
+
+def test_snapshot_file_round_trip_keeps_records_and_meta(tmp_path, estate):
+    folder = estate.write(tmp_path / "exports")
+    snap = load_snapshot(folder)
+    write_snapshot(snap, tmp_path / "snap.json")
+    again = load_snapshot(tmp_path / "snap.json")
+    assert again.records == snap.records and again.tenant_id == snap.tenant_id
+    assert again.usages == snap.usages and sorted(again.present) == sorted(snap.present)
+
+
+def test_snapshot_of_another_version_is_refused(tmp_path):
+    _write(tmp_path, "snap.json", {"schema": "asr-preflight/snapshot", "version": 99})
+    with pytest.raises(InputError, match="expected snapshot version 1, found 99"):
+        load_snapshot(tmp_path / "snap.json")
+
+
+def test_snapshot_with_wrong_field_type_names_the_field(tmp_path):
+    _write(
+        tmp_path,
+        "snap.json",
+        {"schema": "asr-preflight/snapshot", "version": 1, "subscriptions": "not-a-list"},
+    )
+    with pytest.raises(InputError) as err:
+        load_snapshot(tmp_path / "snap.json")
+    assert err.value.path == "$.subscriptions" and "array" in str(err.value)
