@@ -195,15 +195,12 @@ def make_snapshot(
 
 
 def main() -> None:
+    """Entry point: typer handles usage errors (exit 2) and exit codes; we handle bad input."""
     try:
-        app(standalone_mode=False)
+        app()
     except InputError as exc:
         print(f"asr-preflight: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(130)
     except Exception as exc:  # the promise is no traceback; keep a way to get one
         if os.environ.get("ASR_PREFLIGHT_DEBUG"):
             raise

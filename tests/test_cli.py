@@ -1,0 +1,145 @@
+"""The installed command, run as a user runs it: exit codes, outputs, and clean errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "contoso"
+BOB = "bbbbbbbb-0000-4000-8000-000000000002"
+PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("asr-preflight")
+    return subprocess.run(
+        [str(exe), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80", **(env or {})},
+    )
+
+
+def test_version():
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("asr-preflight 0.")
+
+
+def test_rules_lists_every_area():
+    result = cli("rules")
+    assert result.returncode == 0
+    for area in ("vault", "subscription", "capacity", "storage", "networking", "vm", "permissions"):
+        assert f" {area} " in result.stdout
+
+
+def test_json_report_validates_against_the_documented_schema():
+    result = cli(
+        "check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB, "--output", "json"
+    )
+    assert result.returncode == 1, result.stderr  # the example has blocked VMs
+    report = json.loads(result.stdout)
+    schema = json.loads((ROOT / "docs" / "report-schema.json").read_text())
+    jsonschema.validate(report, schema)
+    finding = report["findings"][0]
+    assert set(finding) >= {
+        "rule",
+        "area",
+        "status",
+        "resource_id",
+        "asr_error_code",
+        "message",
+        "remedy",
+        "references",
+    }
+    assert {vm["verdict"] for vm in report["vms"]} == {"ready", "blocked", "unknown"}
+    assert report["summary"]["verdicts"] == {
+        v: sum(1 for vm in report["vms"] if vm["verdict"] == v)
+        for v in ("ready", "blocked", "unknown")
+    }
+
+
+def test_table_fits_80_columns_without_colour_when_piped():
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "\x1b[" not in result.stdout
+    assert "vm-web-01" in result.stdout and "ready" in result.stdout
+    for area in ("vault", "subscription", "capacity", "storage", "networking", "vm", "permissions"):
+        assert any(line.startswith(area) for line in lines), area
+
+
+def test_scope_filter_to_a_ready_vm_exits_0():
+    result = cli(
+        "check",
+        "--snapshot",
+        str(EXAMPLE),
+        *PAIR,
+        "--principal-id",
+        BOB,
+        "--vm",
+        "vm-web-01",
+        "--output",
+        "json",
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert [vm["name"] for vm in json.loads(result.stdout)["vms"]] == ["vm-web-01"]
+
+
+def test_fail_on_unknown_turns_unknown_into_exit_1():
+    args = ["check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB, "--vm", "vm-web-02"]
+    assert cli(*args).returncode == 0
+    assert cli(*args, "--fail-on", "unknown").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({"vms.json": '[{"id": 1,'}, PAIR, "expected valid JSON"),
+        ({"vms.json": '[{"foo": 1}]'}, PAIR, "vms.json: $[0]: expected an Azure resource"),
+        ({}, PAIR, "no *.json files"),
+        (
+            {"vms.json": "[]"},
+            ["--source-region", "atlantis", "--target-region", "centralus"],
+            "--source-region: expected an Azure region name",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, files, args, message):
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    result = cli("check", "--snapshot", str(tmp_path), *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_source_region_without_vms_is_a_usage_error():
+    result = cli(
+        "check",
+        "--snapshot",
+        str(EXAMPLE),
+        "--source-region",
+        "westus",
+        "--target-region",
+        "centralus",
+    )
+    assert result.returncode == 2 and "the snapshot's VMs are in: eastus" in result.stderr
+
+
+def test_snapshot_command_bundles_a_folder_that_checks_the_same(tmp_path):
+    out = tmp_path / "contoso.json"
+    assert cli("snapshot", str(EXAMPLE), "-o", str(out)).returncode == 0
+    args = [*PAIR, "--principal-id", BOB, "--output", "json"]
+    from_folder = json.loads(cli("check", "--snapshot", str(EXAMPLE), *args).stdout)
+    from_file = json.loads(cli("check", "--snapshot", str(out), *args).stdout)
+    assert from_file["findings"] == from_folder["findings"]
+    assert from_file["vms"] == from_folder["vms"]

@@ -1,0 +1,92 @@
+"""The bundled Contoso estate gives the verdicts its README promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asr_preflight.engine import Scope, run_check, select_vms
+from asr_preflight.model import build_estate
+from asr_preflight.rules import Context, all_rules
+from asr_preflight.snapshot import load_snapshot
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "contoso"
+ALICE = "aaaaaaaa-0000-4000-8000-000000000001"
+BOB = "bbbbbbbb-0000-4000-8000-000000000002"
+
+
+@pytest.fixture(scope="module")
+def estate():
+    return build_estate(load_snapshot(EXAMPLE))
+
+
+def check(estate, **options):
+    vms = select_vms(estate, Scope("eastus", "centralus"))
+    return run_check(
+        Context(
+            estate=estate, source_region="eastus", target_region="centralus", vms=vms, **options
+        )
+    )
+
+
+def test_verdict_per_vm_with_an_owner(estate):
+    result = check(estate, principal_id=BOB)
+    verdicts = {v.vm.name: (v.verdict.value, v.blocking) for v in result.verdicts}
+    assert verdicts == {
+        "vm-web-01": ("ready", ()),
+        "vm-dmz-01": ("ready", ()),  # forced tunnelling is a warning, not a block
+        "vm-web-02": ("unknown", ("ASR-VM-002", "ASR-VM-005")),  # no agent status, no guest
+        "vm-db-02": ("unknown", ("ASR-CAP-002",)),  # E64s_v5 restricted: size not settled
+        "vm-app-01": ("blocked", ("ASR-VM-005",)),
+        "vm-app-02": ("blocked", ("ASR-VM-001",)),
+        "vm-app-03": ("blocked", ("ASR-VM-002",)),
+        "vm-dh-01": ("blocked", ("ASR-VM-004",)),
+        "vm-nsg-01": ("blocked", ("ASR-NET-001",)),
+        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-001", "ASR-STO-005")),
+        "vm-files-01": ("blocked", ("ASR-CAP-002", "ASR-STO-004")),
+        "vm-legacy-01": ("blocked", ("ASR-STO-005", "ASR-VM-003", "ASR-VM-005", "ASR-VM-007")),
+        "vm-eph-01": ("blocked", ("ASR-STO-005",)),
+        "vm-tiny-01": ("blocked", ("ASR-VM-006",)),
+        "vm-dev-01": ("blocked", ("ASR-PERM-001", "ASR-SUB-002")),  # Bob owns prod only
+        "vm-dev-02": ("blocked", ("ASR-PERM-001", "ASR-SUB-002")),
+    }
+
+
+def test_every_per_vm_rule_passes_somewhere_and_fails_somewhere(estate):
+    """Estate-wide rules (vault, pair, tenant) have one answer per estate; their tests cover
+    both ways. Every rule that judges VMs one by one goes both ways here."""
+    result = check(estate, principal_id=BOB)
+    vm_ids = {v.vm.key for v in result.verdicts}
+    seen: dict[str, set[str]] = {}
+    for finding in result.findings:
+        about = set(finding.affected_vms or ()) | {(finding.resource_id or "").lower()}
+        if about & vm_ids:
+            seen.setdefault(finding.rule, set()).add(finding.status.value)
+    per_vm = {r.id for r in all_rules()} & set(seen)
+    assert len(per_vm) >= 14
+    for rule in sorted(per_vm - {"ASR-STO-003"}):  # India-only rule: passes outside India
+        assert "pass" in seen[rule] and seen[rule] & {"fail", "warn", "unknown"}, rule
+
+
+def test_alice_lacks_exactly_listkeys_on_the_cache_account(estate):
+    result = check(
+        estate,
+        principal_id=ALICE,
+        cache_accounts=("contosoeusasrcache",),
+        target_resource_group="rg-dr-cus",
+    )
+    findings = [f for f in result.findings if f.rule == "ASR-PERM-001"]
+    prod = [f for f in findings if "/22222222-" not in f.resource_id]
+    assert prod and all(f.status == "fail" for f in prod)
+    for finding in prod:
+        assert finding.message.count("missing: ") == 1 and ";" not in finding.message
+        assert "Microsoft.Storage/storageAccounts/listkeys/action" in finding.message
+        assert "storageAccounts/contosoeusasrcache" in finding.remedy
+
+
+def test_quota_shortfall_names_family_and_new_limit(estate):
+    result = check(estate, principal_id=BOB)
+    [shortfall] = [f for f in result.findings if f.rule == "ASR-CAP-002" and f.status == "fail"]
+    assert shortfall.resource_id.endswith("/usages/standardESv5Family")
+    assert "value=12" in shortfall.remedy
