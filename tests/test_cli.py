@@ -143,3 +143,24 @@ def test_snapshot_command_bundles_a_folder_that_checks_the_same(tmp_path):
     from_file = json.loads(cli("check", "--snapshot", str(out), *args).stdout)
     assert from_file["findings"] == from_folder["findings"]
     assert from_file["vms"] == from_folder["vms"]
+
+
+def test_streamed_report_is_byte_for_byte_the_encoded_report(tmp_path):
+    import io
+
+    from asr_preflight.engine import Scope, run_check, select_vms
+    from asr_preflight.model import build_estate
+    from asr_preflight.report.model import build_report, encode, write
+    from asr_preflight.rules import Context
+    from asr_preflight.snapshot import load_snapshot
+
+    estate = build_estate(load_snapshot(EXAMPLE))
+    vms = select_vms(estate, Scope("eastus", "centralus"))
+    report = build_report(
+        run_check(
+            Context(estate=estate, source_region="eastus", target_region="centralus", vms=vms)
+        )
+    )
+    stream = io.BytesIO()
+    write(report, stream, chunk=7)  # several chunks, one of them partial
+    assert stream.getvalue() == encode(report) + b"\n"

@@ -20,7 +20,8 @@ from asr_preflight.knowledge import regions
 from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
 from asr_preflight.report import console as console_report
-from asr_preflight.report.model import build_report, encode
+from asr_preflight.report.model import build_report
+from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
@@ -141,7 +142,7 @@ def check(
         )
         result = run_check(context)
         if output is OutputFormat.JSON:
-            sys.stdout.buffer.write(encode(build_report(result)) + b"\n")
+            write_report(build_report(result), sys.stdout.buffer)
         else:
             console_report.render(result, Console(highlight=False))
     blocked = any(v.verdict is Verdict.BLOCKED for v in result.verdicts) or any(

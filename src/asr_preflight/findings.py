@@ -33,7 +33,7 @@ class Verdict(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Finding(msgspec.Struct, frozen=True, omit_defaults=False):
+class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     rule: str
     area: Area
     status: Status

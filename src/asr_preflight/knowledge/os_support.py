@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from asr_preflight.knowledge.data import load
 
@@ -75,6 +75,7 @@ def _windows_table() -> dict[str, dict]:
     return table
 
 
+@lru_cache(maxsize=1024)
 def assess_windows(text: str) -> OsAssessment:
     key = windows_key(text)
     if key is None:
@@ -90,6 +91,7 @@ def distro_id(name: str | None) -> str | None:
     return _DISTRO_ALIASES.get((name or "").strip().lower())
 
 
+@lru_cache(maxsize=1024)
 def assess_linux(distro: str | None, version: str | None) -> OsAssessment:
     canonical = distro_id(distro)
     label = f"{distro or 'Linux'} {version or ''}".strip()
@@ -124,6 +126,7 @@ def _minor_prefix(version: str, listed: list[str]) -> bool:
 _IMAGE_VERSION = re.compile(r"(\d+)[._-](\d+)")
 
 
+@lru_cache(maxsize=1024)
 def from_image(image: str) -> tuple[str | None, str | None]:
     """(distro, version) from a marketplace image 'publisher:offer:sku', best effort."""
     publisher, offer, sku = [*image.split(":"), "", "", ""][:3]

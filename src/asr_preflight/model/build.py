@@ -441,7 +441,16 @@ def _sku(record: dict[str, Any]) -> VmSku:
         zones=zones,
         capabilities=capabilities,
         restrictions=restrictions,
+        vcpus=_number(capabilities.get("vCPUs")),
+        memory_gib=_number(capabilities.get("MemoryGB")),
     )
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _usages(block: Any) -> list[Usage]:

@@ -160,12 +160,8 @@ class VmSku(Struct, frozen=True):
     zones: dict[str, tuple[str, ...]]
     capabilities: dict[str, str]
     restrictions: tuple[SkuRestriction, ...] = ()
-
-    def capability_number(self, name: str) -> float | None:
-        try:
-            return float(self.capabilities[name])
-        except (KeyError, ValueError):
-            return None
+    vcpus: float | None = None  # parsed once from capabilities: rules ask per VM
+    memory_gib: float | None = None
 
 
 class Usage(Struct, frozen=True):

@@ -26,6 +26,15 @@ from asr_preflight.model.entities import (
 from asr_preflight.snapshot import Snapshot
 
 
+@dataclass(frozen=True, slots=True)
+class VmNetwork:
+    """Where a VM's traffic starts: its subnets and the NSGs on its NICs and subnets."""
+
+    subnets: tuple[Subnet, ...]
+    nsg_ids: tuple[str, ...]  # comparison keys, NIC NSGs first
+    missing: tuple[str, ...]  # NICs or subnets the snapshot does not hold
+
+
 @dataclass
 class Estate:
     snapshot: Snapshot
@@ -49,6 +58,7 @@ class Estate:
     deny_assignments: list[DenyAssignment] = field(default_factory=list)
     _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
     _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
+    _networks: dict[str, VmNetwork] = field(default_factory=dict)
 
     def index(self) -> None:
         for facts in self.guest_facts:
@@ -72,6 +82,31 @@ class Estate:
 
     def subnet(self, subnet_id: str) -> Subnet | None:
         return self.subnets.get(ids.key(subnet_id))
+
+    def network_of(self, vm: VirtualMachine) -> VmNetwork:
+        """Resolved once per VM; the networking rules all start from it."""
+        known = self._networks.get(vm.key)
+        if known is None:
+            known = self._networks[vm.key] = self._resolve_network(vm)
+        return known
+
+    def _resolve_network(self, vm: VirtualMachine) -> VmNetwork:
+        subnets, nsgs, missing = [], [], []
+        for nic_id in vm.nic_ids:
+            nic = self.nics.get(ids.key(nic_id))
+            if nic is None:
+                missing.append(f"NIC {ids.name(nic_id)}")
+                continue
+            if nic.nsg_id:
+                nsgs.append(ids.key(nic.nsg_id))
+            for subnet_id in nic.subnet_ids:
+                subnet = self.subnet(subnet_id)
+                if subnet is None:
+                    missing.append(f"subnet {ids.name(subnet_id)}")
+                else:
+                    subnets.append(subnet)
+        nsgs += [ids.key(s.nsg_id) for s in subnets if s.nsg_id]
+        return VmNetwork(tuple(subnets), tuple(nsgs), tuple(missing))
 
     def resource_group(self, vm: VirtualMachine) -> ResourceGroup | None:
         return self.resource_groups.get(

@@ -84,7 +84,7 @@ def vcpu_quota(ctx: Context, out: Out) -> None:
     demand: dict[tuple[str, str], list[tuple[VirtualMachine, int]]] = defaultdict(list)
     for vm in ctx.vms:
         sku = ctx.estate.sku(ctx.target_region, vm.size)
-        vcpus = sku.capability_number("vCPUs") if sku else None
+        vcpus = sku.vcpus if sku else None
         if sku is None or vcpus is None or location_restriction(sku, ctx.target_region):
             exported = bool(ctx.estate.skus.get(ctx.target_region))
             out.unknown(

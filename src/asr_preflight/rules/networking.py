@@ -8,7 +8,6 @@ from asr_preflight.analysis.network import Decision, Verdict, evaluate
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.endpoints import required_service_tags
 from asr_preflight.model import ids
-from asr_preflight.model.entities import Subnet, VirtualMachine
 from asr_preflight.rules.base import Context, Out, rule
 
 # Which ASR error a blocked destination predicts (troubleshooting docs), in the order the
@@ -46,22 +45,6 @@ def _code_for_hosts(hosts: list[str]) -> int:
     return codes[0] if codes else 151037
 
 
-def _subnets(ctx: Context, vm: VirtualMachine) -> tuple[list[Subnet], list[str]]:
-    """The VM's subnets, and what is missing to know them."""
-    subnets, missing = [], []
-    for nic_id, nic in zip(vm.nic_ids, ctx.estate.nics_of(vm), strict=True):
-        if nic is None:
-            missing.append(f"NIC {ids.name(nic_id)}")
-            continue
-        for subnet_id in nic.subnet_ids:
-            subnet = ctx.estate.subnet(subnet_id)
-            if subnet is None:
-                missing.append(f"subnet {ids.name(subnet_id)}")
-            else:
-                subnets.append(subnet)
-    return subnets, missing
-
-
 @rule(
     "ASR-NET-001",
     Area.NETWORKING,
@@ -74,7 +57,7 @@ def outbound_https(ctx: Context, out: Out) -> None:
     (target region) and Site Recovery. Guest facts show what the VM really reached; otherwise
     the NIC and subnet NSGs decide."""
     tags = required_service_tags(ctx.source_region, ctx.target_region)
-    cache: dict[tuple[str, str], Verdict] = {}
+    by_nsgs: dict[tuple[str, ...], NsgAnswer] = {}
     for vm in ctx.vms:
         guest = ctx.estate.guest(vm)
         if guest and guest.proxy_authenticated:
@@ -102,7 +85,11 @@ def outbound_https(ctx: Context, out: Out) -> None:
             else:
                 out.pass_(vm.id, f"the VM reached all {len(guest.endpoints)} ASR endpoints")
             continue
-        verdicts, missing = _nsg_verdicts(ctx, vm, [t.name for t in tags], cache)
+        network = ctx.estate.network_of(vm)
+        if network.nsg_ids not in by_nsgs:
+            by_nsgs[network.nsg_ids] = _nsg_verdicts(ctx, network.nsg_ids, [t.name for t in tags])
+        verdicts, missing_nsgs = by_nsgs[network.nsg_ids]
+        missing = network.missing + missing_nsgs
         blocked = [(tag, v) for tag, v in verdicts if v.decision is Decision.BLOCKED]
         undecided = [(tag, v) for tag, v in verdicts if v.decision is Decision.UNKNOWN]
         if blocked:
@@ -134,24 +121,19 @@ def outbound_https(ctx: Context, out: Out) -> None:
             out.pass_(vm.id, "NSGs allow outbound 443 to " + ", ".join(t.name for t in tags))
 
 
-def _nsg_verdicts(
-    ctx: Context, vm: VirtualMachine, tags: list[str], cache: dict[tuple[str, str], Verdict]
-) -> tuple[list[tuple[str, Verdict]], list[str]]:
-    subnets, missing = _subnets(ctx, vm)
-    nsg_ids = [n.nsg_id for n in ctx.estate.nics_of(vm) if n and n.nsg_id]
-    nsg_ids += [s.nsg_id for s in subnets if s.nsg_id]
-    verdicts = []
+NsgAnswer = tuple[tuple[tuple[str, Verdict], ...], tuple[str, ...]]
+
+
+def _nsg_verdicts(ctx: Context, nsg_ids: tuple[str, ...], tags: list[str]) -> NsgAnswer:
+    """(verdict of each NSG for each tag, NSGs not exported); VMs share NSGs, so callers cache."""
+    verdicts, missing = [], []
     for nsg_id in nsg_ids:
-        nsg = ctx.estate.nsgs.get(ids.key(nsg_id))
+        nsg = ctx.estate.nsgs.get(nsg_id)
         if nsg is None:
             missing.append(f"NSG {ids.name(nsg_id)}")
             continue
-        for tag in tags:
-            key = (ids.key(nsg_id), tag)
-            if key not in cache:
-                cache[key] = evaluate(nsg, tag)
-            verdicts.append((tag, cache[key]))
-    return verdicts, missing
+        verdicts += [(tag, evaluate(nsg, tag)) for tag in tags]
+    return tuple(verdicts), tuple(missing)
 
 
 _TUNNEL_HOPS = ("virtualappliance", "virtualnetworkgateway")
@@ -168,9 +150,10 @@ def forced_tunnelling(ctx: Context, out: Out) -> None:
     through it; it may be throttled or blocked. A Microsoft.Storage service endpoint keeps the
     cache traffic on Azure's backbone."""
     for vm in ctx.vms:
-        subnets, missing = _subnets(ctx, vm)
+        network = ctx.estate.network_of(vm)
+        missing = list(network.missing)
         tunnels, unexported = [], []
-        for subnet in subnets:
+        for subnet in network.subnets:
             if not subnet.route_table_id:
                 continue
             table = ctx.estate.route_tables.get(ids.key(subnet.route_table_id))

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from asr_preflight.analysis.permissions import Access, Evaluator, action_matches, role_grants
+from asr_preflight.analysis.permissions import (
+    Access,
+    Answer,
+    Evaluator,
+    action_matches,
+    role_grants,
+)
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
@@ -18,9 +24,18 @@ from asr_preflight.rules.storage import cache_accounts
 
 @cache
 def _required_actions() -> tuple[tuple[str, str], ...]:
-    """(action, scope kind) that every enablement needs, from both dated RBAC tables."""
+    """(action, scope kind) that every enablement needs, from both dated RBAC tables. Kinds this
+    rule cannot place yet (scale sets, key vaults…) belong to the conditional checks."""
     rows = load("permissions")["required_action"]
-    return tuple(sorted({(r["action"], r["scope"]) for r in rows if r["when"] == "always"}))
+    return tuple(
+        sorted(
+            {
+                (r["action"], r["scope"])
+                for r in rows
+                if r["when"] == "always" and r["scope"] in SCOPE_KINDS
+            }
+        )
+    )
 
 
 @cache
@@ -50,6 +65,17 @@ def smallest_role(action: str) -> str:
     return max(granting, key=lambda r: _narrowness(r, action)).name if granting else "Contributor"
 
 
+SCOPE_KINDS = (
+    "source_vm",
+    "source_resource_group",
+    "target_resource_group",
+    "target_vnet",
+    "target_subscription",
+    "cache_storage_account",
+    "vault",
+)
+
+
 def _scopes(ctx: Context, vm: VirtualMachine, cache_account: str | None) -> dict[str, str]:
     """Where ASR performs each kind of action for this VM, with ASR's default target names."""
     target_sub = ctx.target_subscription_of(vm)
@@ -63,6 +89,23 @@ def _scopes(ctx: Context, vm: VirtualMachine, cache_account: str | None) -> dict
         "cache_storage_account": cache_account or target_rg,
         "vault": ctx.vault_id or target_rg,
     }
+
+
+Gap = tuple[str, str, Answer]  # (action, scope, why)
+
+
+def _gaps(
+    evaluator: Evaluator, actions: list[tuple[str, str]], scopes: dict[str, str]
+) -> tuple[list[Gap], list[tuple[str, str]]]:
+    """(actions missing or denied at their scope, actions that cannot be decided)."""
+    missing, unknown = [], []
+    for action, kind in actions:
+        answer = evaluator.check(action, scopes[kind])
+        if answer.access in (Access.MISSING, Access.DENIED):
+            missing.append((action, scopes[kind], answer))
+        elif answer.access is Access.UNKNOWN:
+            unknown.append((action, answer.via))
+    return missing, unknown
 
 
 @rule(
@@ -98,18 +141,19 @@ def required_permissions(ctx: Context, out: Out) -> None:
     )
     accounts, _, chosen = cache_accounts(ctx)
     cache_account = accounts[0].id if chosen and accounts else None
+    required = _required_actions()
+    per_vm = [(a, k) for a, k in required if k == "source_vm"]
+    shared = [(a, k) for a, k in required if k != "source_vm"]
+    # VMs of one resource group share every scope but their own: decide those once per group.
+    by_group: dict[tuple[str, str], tuple[list[Gap], list[tuple[str, str]]]] = {}
     for vm in ctx.vms:
-        missing, unknown = [], []
+        group = (vm.subscription_id, vm.resource_group.lower())  # all scopes but the VM's
         scopes = _scopes(ctx, vm, cache_account)
-        for action, kind in _required_actions():
-            scope = scopes.get(kind)
-            if scope is None:
-                continue
-            answer = evaluator.check(action, scope)
-            if answer.access in (Access.MISSING, Access.DENIED):
-                missing.append((action, scope, answer))
-            elif answer.access is Access.UNKNOWN:
-                unknown.append((action, answer.via))
+        if group not in by_group:
+            by_group[group] = _gaps(evaluator, shared, scopes)
+        own_missing, own_unknown = _gaps(evaluator, per_vm, scopes)
+        missing = by_group[group][0] + own_missing
+        unknown = by_group[group][1] + own_unknown
         if missing:
             out.fail(
                 vm.id,

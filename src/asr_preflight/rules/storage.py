@@ -3,7 +3,9 @@ cache account's settings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from asr_preflight.findings import Area, Status
 from asr_preflight.knowledge import facts
@@ -140,13 +142,35 @@ def premium_target_india(ctx: Context, out: Out) -> None:
             out.pass_(vm.id, "no premium disks")
 
 
-def _size_problems(vm: VirtualMachine) -> tuple[list[str], list[str], int | None]:
+@dataclass(frozen=True, slots=True)
+class DiskLimits:
+    min_mib: float
+    os_max: float
+    data_max: float
+    data_max_unmanaged: float
+    max_data_disks: int
+
+    @classmethod
+    def current(cls) -> DiskLimits:
+        def value(name: str) -> Any:
+            return facts.latest("disk_limit", name).value
+
+        return cls(
+            value("disk_min_mib"),
+            value("os_disk_max_gib"),
+            value("data_disk_max_gib_managed"),
+            value("data_disk_max_gib_unmanaged"),
+            value("data_disks_max"),
+        )
+
+
+def _size_problems(
+    vm: VirtualMachine, limits: DiskLimits
+) -> tuple[list[str], list[str], int | None]:
     """(problems, disks without a size, error code)."""
-    min_mib = facts.latest("disk_limit", "disk_min_mib").value
-    os_max = facts.latest("disk_limit", "os_disk_max_gib").value
-    data_max = facts.latest("disk_limit", "data_disk_max_gib_managed").value
-    data_max_unmanaged = facts.latest("disk_limit", "data_disk_max_gib_unmanaged").value
-    max_disks = facts.latest("disk_limit", "data_disks_max").value
+    min_mib, os_max = limits.min_mib, limits.os_max
+    data_max, data_max_unmanaged = limits.data_max, limits.data_max_unmanaged
+    max_disks = limits.max_data_disks
     problems, unsized, code = [], [], None
     for disk in vm.disks:
         if disk.ephemeral:
@@ -180,8 +204,9 @@ def _size_problems(vm: VirtualMachine) -> tuple[list[str], list[str], int | None
 def disk_sizes(ctx: Context, out: Out) -> None:
     """Disks under 1 GiB fail with 150172; OS disks over 4,095 GiB, data disks over 32 TiB
     (managed) and more than 64 data disks are outside the support matrix."""
+    limits = DiskLimits.current()
     for vm in ctx.vms:
-        problems, unsized, code = _size_problems(vm)
+        problems, unsized, code = _size_problems(vm, limits)
         if problems:
             out.fail(
                 vm.id, "; ".join(problems), "resize or exclude the disk from replication", code=code

@@ -195,8 +195,8 @@ def minimum_size(ctx: Context, out: Out) -> None:
     min_vcpus, min_memory = facts.vm_minimums().value
     for vm in ctx.vms:
         sku = ctx.estate.sku(vm.location, vm.size)
-        vcpus = sku.capability_number("vCPUs") if sku else None
-        memory = sku.capability_number("MemoryGB") if sku else None
+        vcpus = sku.vcpus if sku else None
+        memory = sku.memory_gib if sku else None
         if vcpus is None or memory is None:
             out.unknown(
                 vm.id,

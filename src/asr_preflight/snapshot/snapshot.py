@@ -126,12 +126,14 @@ def _exported_regions(groups: Any) -> set[str]:
 
 
 def _check_locations(doc: detect.Document, file: Path, exported: set[str]) -> None:
+    known: set[str] = set()  # each spelling is looked up once per file, not once per record
     for kind, records in doc.records.items():
         for index, record in enumerate(records):
             location = record.get("location")
+            if not isinstance(location, str) or location in known:
+                continue
             if (
-                isinstance(location, str)
-                and location.lower() != "global"
+                location.lower() != "global"
                 and regions.normalize(location) is None
                 and location.lower() not in exported
             ):
@@ -140,6 +142,7 @@ def _check_locations(doc: detect.Document, file: Path, exported: set[str]) -> No
                     f"{kind} #{index} ({record.get('name', '?')}).location",
                     f"expected an Azure region name, found {location!r}",
                 )
+            known.add(location)
 
 
 def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
@@ -152,7 +155,7 @@ def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
         if kind == detect.USAGES:
             _add_usages(snap, records, doc, file)
         else:
-            snap.records.setdefault(kind, []).extend(redact(r) for r in records)
+            snap.records.setdefault(kind, []).extend(redact(kind, r) for r in records)
         if kind not in snap.present:
             snap.present.append(kind)
 
