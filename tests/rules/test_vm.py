@@ -111,7 +111,7 @@ def test_os_unknown_for_specialized_vm_without_guest_facts(estate, tmp_path):
     estate.drop("guest/vm1.json")
     del estate.vm1["storageProfile"]["imageReference"]
     [finding] = estate.run(tmp_path, "ASR-VM-003")
-    assert finding.status == "unknown" and "asr-preflight guest" in finding.remedy
+    assert finding.status == "unknown" and "--guest-dir" in finding.remedy
 
 
 def test_placement_passes(estate, tmp_path):

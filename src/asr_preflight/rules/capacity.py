@@ -14,9 +14,11 @@ from asr_preflight.model.entities import VirtualMachine, VmSku
 from asr_preflight.rules.base import Context, Out, rule
 
 
-def _export_skus(region: str) -> str:
+def export_skus(region: str) -> str:
+    """The export that feeds size checks; --all keeps the sizes restricted for the subscription."""
     return (
-        f"az vm list-skus -l {region} --resource-type virtualMachines -o json > skus-{region}.json"
+        f"az vm list-skus -l {region} --resource-type virtualMachines --all -o json > "
+        f"skus-{region}.json"
     )
 
 
@@ -41,7 +43,7 @@ def size_offered(ctx: Context, out: Out) -> None:
         out.unknown(
             None,
             f"no VM sizes were exported for {display(ctx.target_region)}",
-            _export_skus(ctx.target_region),
+            export_skus(ctx.target_region),
         )
         return
     region = display(ctx.target_region)
@@ -93,7 +95,7 @@ def vcpu_quota(ctx: Context, out: Out) -> None:
                 "the quota it needs, are not known yet",
                 f"choose a target size offered in {region} (or get access to {vm.size})"
                 if exported
-                else _export_skus(ctx.target_region),
+                else export_skus(ctx.target_region),
             )
             continue
         sub = ctx.target_subscription_of(vm)

@@ -14,10 +14,11 @@ from asr_preflight.model.build import RESOURCE_GROUP
 from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.model.estate import Estate
 from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.capacity import export_skus
 
 GUEST_HOWTO = (
-    "run the in-guest probe on the VM (asr-preflight guest --emit-script, then run it "
-    "inside the VM) and pass its output with --guest-dir"
+    "collect guest facts from inside the VM (trusted roots, endpoints, OS; format in "
+    "docs/inputs.md) and pass them with --guest-dir"
 )
 _STOPPED = ("deallocated", "stopped")
 
@@ -201,8 +202,7 @@ def minimum_size(ctx: Context, out: Out) -> None:
             out.unknown(
                 vm.id,
                 f"no SKU data for {vm.size} in {vm.location}",
-                f"az vm list-skus -l {vm.location} --resource-type virtualMachines -o "
-                f"json > skus-{vm.location}.json",
+                export_skus(vm.location),
             )
         elif vcpus < min_vcpus or memory < min_memory:
             out.fail(

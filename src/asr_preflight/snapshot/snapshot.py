@@ -174,7 +174,11 @@ def _add_usages(
         )
     location = _check_region(location, file, "$.location")
     snap.usages.append(
-        UsageBlock(location=location, value=records, subscription_id=doc.subscription_id)
+        UsageBlock(
+            location=location,
+            value=records,
+            subscription_id=doc.subscription_id.lower() if doc.subscription_id else None,
+        )
     )
 
 
