@@ -9,9 +9,7 @@ DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region 
 .PHONY: demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
-	@# Debian's python3 may lack ensurepip (python3-venv); fall back to virtualenv from PyPI.
-	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
-		$(PYTHON) -m pip install --user --quiet virtualenv==20.35.4 && $(PYTHON) -m virtualenv --quiet $(VENV); }
+	sh scripts/mkvenv.sh $(PYTHON) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
