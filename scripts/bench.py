@@ -2,7 +2,8 @@
 
 Generates estates of 1,000, 10,000 and 50,000 VMs as az-style export folders, then times
 load → model → all rules → JSON report for each, in-process (best of three runs), and prints
-VMs checked per second. Not a test: figures depend on the machine.
+VMs checked per second. Then checks 10,000 VMs for a principal with 5,000 role assignments and
+prints what those assignments add. Not a test: figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -110,6 +111,46 @@ def synthetic(count: int) -> Estate:
     return estate
 
 
+def with_assignments(estate: Estate, count: int) -> Estate:
+    """Give the principal `count` role assignments: a custom role on most VMs, Reader on every
+    resource group, and the Owner assignment at the subscription the estate already has."""
+    template = estate.files["role-assignments.json"][0]
+    definition = estate.files["role-definitions.json"][0]
+    estate.files["role-definitions.json"].append(
+        {
+            **definition,
+            "id": definition["id"].replace(definition["name"], "custom-ops"),
+            "name": "custom-ops",
+            "roleName": "VM operator",
+            "roleType": "CustomRole",
+            "permissions": [
+                {
+                    "actions": ["Microsoft.Compute/virtualMachines/*", "*/read"],
+                    "notActions": ["Microsoft.Compute/virtualMachines/delete"],
+                    "dataActions": [],
+                    "notDataActions": [],
+                }
+            ],
+        }
+    )
+    scopes = [f"{vm['id'].rsplit('/providers/', 1)[0]}" for vm in estate.files["vms.json"][:100]]
+    scopes += [vm["id"] for vm in estate.files["vms.json"][: count - 1 - len(scopes)]]
+    for n, scope in enumerate(scopes):
+        estate.files["role-assignments.json"].append(
+            {
+                **template,
+                "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/x{n}",
+                "name": f"x{n}",
+                "scope": scope,
+                "roleDefinitionName": "VM operator",
+                "roleDefinitionId": template["roleDefinitionId"].replace(
+                    definition["name"], "custom-ops"
+                ),
+            }
+        )
+    return estate
+
+
 def write_exports(estate: Estate, folder: Path) -> None:
     """Like Estate.write, but with msgspec: the big files take seconds with json.dumps."""
     for name, content in estate.files.items():
@@ -154,6 +195,22 @@ def main() -> None:
                 f"{size:>8} {megabytes:>9.1f} {best:>8.2f} {size / best:>9,.0f} "
                 f"{report / 1e6:>10.1f}"
             )
+    rbac_cost(args.runs)
+
+
+def rbac_cost(runs: int, size: int = 10_000, count: int = 5_000) -> None:
+    """What a principal with `count` role assignments adds to checking `size` VMs."""
+    timings = []
+    for assignments in (1, count):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder, report_path = Path(tmp) / "estate", Path(tmp) / "report.json"
+            estate = synthetic(size)
+            write_exports(with_assignments(estate, count) if assignments > 1 else estate, folder)
+            timings.append(min(check_once(folder, report_path)[0] for _ in range(runs)))
+    print(
+        f"\n{size:,} VMs, one principal: 1 role assignment {timings[0]:.2f} s, {count:,} "
+        f"role assignments {timings[1]:.2f} s, added {timings[1] - timings[0]:+.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -164,3 +164,49 @@ def test_streamed_report_is_byte_for_byte_the_encoded_report(tmp_path):
     stream = io.BytesIO()
     write(report, stream, chunk=7)  # several chunks, one of them partial
     assert stream.getvalue() == encode(report) + b"\n"
+
+
+def test_explain_permissions_names_the_one_missing_action():
+    alice = "aaaaaaaa-0000-4000-8000-000000000001"
+    result = cli(
+        "explain",
+        "permissions",
+        "--snapshot",
+        str(EXAMPLE),
+        *PAIR,
+        "--principal-id",
+        alice,
+        "--resource-group",
+        "rg-web",
+        "--target-resource-group",
+        "rg-dr-cus",
+        "--cache-storage-account",
+        "contosoeusasrcache",
+        "--output",
+        "json",
+    )
+    assert result.returncode == 1, result.stderr
+    rows = json.loads(result.stdout)
+    missing = [r for r in rows if r["access"] != "granted"]
+    assert [(r["action"], r["role_to_grant"]) for r in missing] == [
+        ("Microsoft.Storage/storageAccounts/listkeys/action", "Virtual Machine Contributor")
+    ]
+    assert missing[0]["scope"].endswith("/storageAccounts/contosoeusasrcache")
+    granted = {r["action"]: r["via"] for r in rows if r["access"] == "granted"}
+    assert granted["Microsoft.Compute/virtualMachines/write"].startswith("Contoso DR Operator at")
+    table = cli(
+        "explain",
+        "permissions",
+        "--snapshot",
+        str(EXAMPLE),
+        *PAIR,
+        "--principal-id",
+        alice,
+        "--resource-group",
+        "rg-web",
+        "--target-resource-group",
+        "rg-dr-cus",
+        "--cache-storage-account",
+        "contosoeusasrcache",
+    )
+    assert "MISSING" in table.stdout and "granted by Virtual Machine Contributor" in table.stdout

@@ -20,9 +20,11 @@ from asr_preflight.knowledge import regions
 from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
 from asr_preflight.report import console as console_report
+from asr_preflight.report import explain as explain_report
 from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
+from asr_preflight.rules.permissions import explain_rows
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
 
@@ -75,37 +77,102 @@ def _region(name: str, option: str, known_here: set[str]) -> str:
     return normalized
 
 
+# Options shared by `check` and `explain permissions`.
+SnapshotOpt = Annotated[Path, typer.Option(help="Snapshot file or folder of az/REST exports.")]
+SourceOpt = Annotated[str, typer.Option(help="Region the VMs run in, e.g. eastus.")]
+TargetOpt = Annotated[str, typer.Option(help="Region to replicate to, e.g. centralus.")]
+GroupsOpt = Annotated[list[str], typer.Option(help="Only VMs in this resource group (repeatable).")]
+VmsOpt = Annotated[list[str], typer.Option(help="Only this VM, by name or id (repeatable).")]
+PrincipalOpt = Annotated[
+    str | None,
+    typer.Option(help="Object id of the person or identity who will enable replication."),
+]
+GroupIdOpt = Annotated[
+    list[str],
+    typer.Option(
+        help="A group the principal belongs to (repeatable; adds to memberships in the snapshot)."
+    ),
+]
+CacheOpt = Annotated[
+    list[str], typer.Option(help="Cache storage account to use, by name or id (repeatable).")
+]
+VaultOpt = Annotated[
+    str | None, typer.Option(help="Recovery Services vault to use, by name or id.")
+]
+TargetSubOpt = Annotated[
+    str | None, typer.Option(help="Subscription to fail over to (default: each VM's own).")
+]
+TargetRgOpt = Annotated[
+    str | None,
+    typer.Option(help="Resource group to fail over to (default: ASR's '<source group>-asr')."),
+]
+GuestOpt = Annotated[
+    list[Path],
+    typer.Option(help="Folder (or file) of guest facts collected inside the VMs (repeatable)."),
+]
+OutputOpt = Annotated[OutputFormat, typer.Option(help="Report format.")]
+
+
+def _context(
+    snapshot: Path,
+    source_region: str,
+    target_region: str,
+    resource_group: list[str],
+    vm: list[str],
+    principal_id: str | None,
+    group_id: list[str],
+    cache_storage_account: list[str],
+    vault: str | None,
+    target_subscription: str | None,
+    target_resource_group: str | None,
+    guest_dir: list[Path],
+) -> Context:
+    """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
+    snap = load_snapshot(snapshot)
+    for path in guest_dir:
+        add_guest_facts(snap, path)
+    estate = build_estate(snap)
+    exported = {v.location for v in estate.vms.values()}
+    source = _region(source_region, "--source-region", exported)
+    target = _region(target_region, "--target-region", exported)
+    vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
+    if not vms:
+        where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
+        raise InputError(
+            str(snapshot),
+            "",
+            f"expected VMs in {regions.display(source)} "
+            f"matching the filters; the snapshot's VMs are in: {where}",
+        )
+    return Context(
+        estate=estate,
+        source_region=source,
+        target_region=target,
+        vms=vms,
+        target_subscription=target_subscription.lower() if target_subscription else None,
+        target_resource_group=target_resource_group,
+        principal_id=principal_id,
+        principal_groups=tuple(g.lower() for g in group_id),
+        cache_accounts=tuple(cache_storage_account),
+        vault_id=vault,
+    )
+
+
 @app.command()
 def check(
-    snapshot: Annotated[Path, typer.Option(help="Snapshot file or folder of az/REST exports.")],
-    source_region: Annotated[str, typer.Option(help="Region the VMs run in, e.g. eastus.")],
-    target_region: Annotated[str, typer.Option(help="Region to replicate to, e.g. centralus.")],
-    resource_group: Annotated[
-        list[str], typer.Option(help="Only VMs in this resource group (repeatable).")
-    ] = [],  # noqa: B006
-    vm: Annotated[list[str], typer.Option(help="Only this VM, by name or id (repeatable).")] = [],  # noqa: B006
-    principal_id: Annotated[
-        str | None,
-        typer.Option(help="Object id of the person or identity who will enable replication."),
-    ] = None,
-    cache_storage_account: Annotated[
-        list[str], typer.Option(help="Cache storage account to use, by name or id (repeatable).")
-    ] = [],  # noqa: B006
-    vault: Annotated[
-        str | None, typer.Option(help="Recovery Services vault to use, by name or id.")
-    ] = None,
-    target_subscription: Annotated[
-        str | None, typer.Option(help="Subscription to fail over to (default: each VM's own).")
-    ] = None,
-    target_resource_group: Annotated[
-        str | None,
-        typer.Option(help="Resource group to fail over to (default: ASR's '<source group>-asr')."),
-    ] = None,
-    guest_dir: Annotated[
-        list[Path],
-        typer.Option(help="Folder (or file) of guest facts written by `asr-preflight guest`."),
-    ] = [],  # noqa: B006
-    output: Annotated[OutputFormat, typer.Option(help="Report format.")] = OutputFormat.TABLE,
+    snapshot: SnapshotOpt,
+    source_region: SourceOpt,
+    target_region: TargetOpt,
+    resource_group: GroupsOpt = [],  # noqa: B006
+    vm: VmsOpt = [],  # noqa: B006
+    principal_id: PrincipalOpt = None,
+    group_id: GroupIdOpt = [],  # noqa: B006
+    cache_storage_account: CacheOpt = [],  # noqa: B006
+    vault: VaultOpt = None,
+    target_subscription: TargetSubOpt = None,
+    target_resource_group: TargetRgOpt = None,
+    guest_dir: GuestOpt = [],  # noqa: B006
+    output: OutputOpt = OutputFormat.TABLE,
     fail_on: Annotated[
         FailOn,
         typer.Option(help="Exit 1 when a VM is blocked (default), or also when one is unknown."),
@@ -113,32 +180,19 @@ def check(
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
     with batch_gc():
-        snap = load_snapshot(snapshot)
-        for path in guest_dir:
-            add_guest_facts(snap, path)
-        estate = build_estate(snap)
-        exported = {vm.location for vm in estate.vms.values()}
-        source = _region(source_region, "--source-region", exported)
-        target = _region(target_region, "--target-region", exported)
-        vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
-        if not vms:
-            where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
-            raise InputError(
-                str(snapshot),
-                "",
-                f"expected VMs in {regions.display(source)} "
-                f"matching the filters; the snapshot's VMs are in: {where}",
-            )
-        context = Context(
-            estate=estate,
-            source_region=source,
-            target_region=target,
-            vms=vms,
-            target_subscription=target_subscription.lower() if target_subscription else None,
-            target_resource_group=target_resource_group,
-            principal_id=principal_id,
-            cache_accounts=tuple(cache_storage_account),
-            vault_id=vault,
+        context = _context(
+            snapshot,
+            source_region,
+            target_region,
+            resource_group,
+            vm,
+            principal_id,
+            group_id,
+            cache_storage_account,
+            vault,
+            target_subscription,
+            target_resource_group,
+            guest_dir,
         )
         result = run_check(context)
         if output is OutputFormat.JSON:
@@ -151,6 +205,53 @@ def check(
     unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)
     raise typer.Exit(
         EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
+    )
+
+
+explain_app = typer.Typer(help="Show how a verdict was reached.", no_args_is_help=True)
+app.add_typer(explain_app, name="explain")
+
+
+@explain_app.command("permissions")
+def explain_permissions(
+    snapshot: SnapshotOpt,
+    source_region: SourceOpt,
+    target_region: TargetOpt,
+    principal_id: Annotated[
+        str, typer.Option(help="Object id of the person or identity who will enable replication.")
+    ],
+    resource_group: GroupsOpt = [],  # noqa: B006
+    vm: VmsOpt = [],  # noqa: B006
+    group_id: GroupIdOpt = [],  # noqa: B006
+    cache_storage_account: CacheOpt = [],  # noqa: B006
+    vault: VaultOpt = None,
+    target_subscription: TargetSubOpt = None,
+    target_resource_group: TargetRgOpt = None,
+    output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """For each action enabling replication needs and the scope where it is needed: the role
+    assignment that grants it, or what is missing and the role that would grant it."""
+    context = _context(
+        snapshot,
+        source_region,
+        target_region,
+        resource_group,
+        vm,
+        principal_id,
+        group_id,
+        cache_storage_account,
+        vault,
+        target_subscription,
+        target_resource_group,
+        [],
+    )
+    rows = explain_rows(context)
+    if output is OutputFormat.JSON:
+        sys.stdout.buffer.write(msgspec.json.encode(rows) + b"\n")
+    else:
+        explain_report.render(rows, Console(highlight=False))
+    raise typer.Exit(
+        EXIT_BLOCKED if any(r.access in ("missing", "denied") for r in rows) else EXIT_READY
     )
 
 

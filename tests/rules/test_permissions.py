@@ -111,3 +111,67 @@ def test_no_role_export_is_unknown(estate, tmp_path):
     estate.drop("role-assignments.json")
     [finding] = estate.run(tmp_path, "ASR-PERM-001")
     assert finding.status == "unknown" and "az role assignment list" in finding.remedy
+
+
+def _contributor_on(estate, *scopes):
+    """The principal holds Contributor (no authorization writes) exactly on these scopes."""
+    estate.files["role-definitions.json"].append(_role("contrib", "Contributor", ["*"]))
+    estate.files["role-assignments.json"] = [
+        {
+            "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/c{i}",
+            "name": f"c{i}",
+            "principalId": PRINCIPAL,
+            "principalType": "User",
+            "scope": scope,
+            "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/"
+            "roleDefinitions/contrib",
+            "condition": None,
+            "type": "Microsoft.Authorization/roleAssignments",
+        }
+        for i, scope in enumerate(scopes)
+    ]
+
+
+def test_creating_the_target_resource_group_needs_subscription_rights(estate, tmp_path):
+    rg = f"/subscriptions/{SUB}/resourceGroups"
+    _contributor_on(estate, f"{rg}/rg-app", f"{rg}/rg-dr")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")  # default target group rg-app-asr: absent
+    assert finding.status == "fail"
+    assert f"Microsoft.Resources/subscriptions/resourceGroups/write at /subscriptions/{SUB}" in (
+        finding.message
+    )
+    [existing] = estate.run(tmp_path, "ASR-PERM-001", target_resource_group="rg-dr")
+    assert existing.status == "pass"
+
+
+def test_new_vault_needs_vault_write_in_the_target_group(estate, tmp_path):
+    estate.files["vaults.json"]["value"][0]["location"] = "westus"
+    rg = f"/subscriptions/{SUB}/resourceGroups"
+    estate.files["role-definitions.json"].append(
+        _role("novault", "No vaults", ["*"], ["Microsoft.RecoveryServices/vaults/write"])
+    )
+    _assign(estate, "novault", f"/subscriptions/{SUB}")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001", target_resource_group="rg-dr")
+    assert finding.status == "fail"
+    assert f"Microsoft.RecoveryServices/vaults/write at {rg}/rg-dr" in finding.message
+
+
+def test_group_membership_from_graph_export_counts(estate, tmp_path):
+    group = "cccccccc-0000-4000-8000-000000000003"
+    estate.files["role-assignments.json"][0]["principalId"] = group
+    estate.files["role-assignments.json"][0]["principalType"] = "Group"
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["fail"]
+    estate.files["member-of.json"] = {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+        "value": [
+            {"@odata.type": "#microsoft.graph.group", "id": group, "displayName": "DR Admins"}
+        ],
+    }
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "pass"
+
+
+def test_group_given_on_the_command_line_counts(estate, tmp_path):
+    group = "cccccccc-0000-4000-8000-000000000003"
+    estate.files["role-assignments.json"][0]["principalId"] = group
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001", principal_groups=(group,))) == ["pass"]

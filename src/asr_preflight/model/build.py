@@ -103,6 +103,9 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.role_assignments = [_role_assignment(r) for r in snapshot.of(ROLE_ASSIGNMENT)]
     estate.role_definitions = {d.id: d for d in map(_role_definition, snapshot.of(ROLE_DEFINITION))}
     estate.deny_assignments = [_deny_assignment(r) for r in snapshot.of(DENY_ASSIGNMENT)]
+    estate.principal_groups = frozenset(
+        str(g.get("id", "")).lower() for g in snapshot.of(detect.GROUPS) if g.get("id")
+    )
     estate.index()
     return estate
 
@@ -513,7 +516,10 @@ def _scope(value: Any) -> str:
 def _permissions(blocks: Any) -> tuple[Permission, ...]:
     return tuple(
         Permission(
-            actions=tuple(b.get("actions") or ()), not_actions=tuple(b.get("notActions") or ())
+            actions=tuple(b.get("actions") or ()),
+            not_actions=tuple(b.get("notActions") or ()),
+            data_actions=tuple(b.get("dataActions") or ()),
+            not_data_actions=tuple(b.get("notDataActions") or ()),
         )
         for b in blocks or ()
         if isinstance(b, dict)

@@ -208,6 +208,8 @@ class RoleAssignment(Struct, frozen=True):
 class Permission(Struct, frozen=True):
     actions: tuple[str, ...]
     not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
 
 
 class RoleDefinition(Struct, frozen=True):

@@ -56,6 +56,7 @@ class Estate:
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
     deny_assignments: list[DenyAssignment] = field(default_factory=list)
+    principal_groups: frozenset[str] = frozenset()  # groups of the principal being checked
     _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
     _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
     _networks: dict[str, VmNetwork] = field(default_factory=dict)

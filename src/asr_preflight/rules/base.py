@@ -23,6 +23,7 @@ class Context:
     target_subscription: str | None = None  # None: each VM replicates within its subscription
     target_resource_group: str | None = None  # None: ASR's default, "<source group>-asr"
     principal_id: str | None = None
+    principal_groups: tuple[str, ...] = ()  # group object ids, besides those in the snapshot
     cache_accounts: tuple[str, ...] = ()  # storage account ids or names chosen as cache
     vault_id: str | None = None
 

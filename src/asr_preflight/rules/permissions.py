@@ -1,10 +1,12 @@
-"""Permissions area (first rule): the person enabling replication holds the actions the RBAC
-docs list, at the scopes ASR touches. The full explain/remedy workflow is the "Permissions
-prerequisite" issue."""
+"""Permissions area: the person enabling replication holds every action ASR's docs list, at the
+scope where ASR performs it, as Azure RBAC decides (analysis/permissions.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
+
+import msgspec
 
 from asr_preflight.analysis.permissions import (
     Access,
@@ -16,55 +18,14 @@ from asr_preflight.analysis.permissions import (
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
-from asr_preflight.model.build import ROLE_ASSIGNMENT, ROLE_DEFINITION
+from asr_preflight.model.build import RESOURCE_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, VAULT
 from asr_preflight.model.entities import Permission, RoleDefinition, VirtualMachine
 from asr_preflight.rules.base import Context, Out, rule
 from asr_preflight.rules.storage import cache_accounts
+from asr_preflight.rules.vault import candidate_vaults
 
-
-@cache
-def _required_actions() -> tuple[tuple[str, str], ...]:
-    """(action, scope kind) that every enablement needs, from both dated RBAC tables. Kinds this
-    rule cannot place yet (scale sets, key vaults…) belong to the conditional checks."""
-    rows = load("permissions")["required_action"]
-    return tuple(
-        sorted(
-            {
-                (r["action"], r["scope"])
-                for r in rows
-                if r["when"] == "always" and r["scope"] in SCOPE_KINDS
-            }
-        )
-    )
-
-
-@cache
-def _builtin_roles() -> tuple[RoleDefinition, ...]:
-    return tuple(
-        RoleDefinition(
-            id=r["id"],
-            name=r["name"],
-            permissions=(Permission(tuple(r.get("actions", ())), tuple(r.get("not_actions", ()))),),
-        )
-        for r in load("permissions")["builtin_role"]
-        if r["name"] != "Owner"  # never the answer to "the least you need"
-    )
-
-
-def _narrowness(role: RoleDefinition, action: str) -> tuple[int, int]:
-    """How narrowly a role grants `action`: the most specific matching pattern, then the fewest
-    actions overall. 'Microsoft.Storage/storageAccounts/*' beats '*'."""
-    actions = role.permissions[0].actions
-    specific = max(a.count("/") - a.count("*") for a in actions if action_matches(a, action))
-    return specific, -len(actions)
-
-
-def smallest_role(action: str) -> str:
-    """The built-in role that grants `action` most narrowly."""
-    granting = [r for r in _builtin_roles() if role_grants(r, action)]
-    return max(granting, key=lambda r: _narrowness(r, action)).name if granting else "Contributor"
-
-
+# Where ASR performs each kind of action; key vaults, scale sets and placement groups belong to
+# the encrypted-VM and placement checks.
 SCOPE_KINDS = (
     "source_vm",
     "source_resource_group",
@@ -76,7 +37,100 @@ SCOPE_KINDS = (
 )
 
 
-def _scopes(ctx: Context, vm: VirtualMachine, cache_account: str | None) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    action: str
+    kind: str  # one of SCOPE_KINDS
+    data: bool
+    source: str
+
+
+@cache
+def requirements(conditions: frozenset[str]) -> tuple[Requirement, ...]:
+    """What enabling replication needs under these conditions ('always', 'new_vault', 'cmk' …),
+    from both dated RBAC tables; an action both list is asked once."""
+    rows = load("permissions")["required_action"]
+    found: dict[tuple[str, str], Requirement] = {}
+    for row in rows:
+        if row["when"] in conditions and row["scope"] in SCOPE_KINDS:
+            key = (row["action"].lower(), row["scope"])
+            found.setdefault(
+                key, Requirement(row["action"], row["scope"], bool(row.get("data")), row["source"])
+            )
+    return tuple(sorted(found.values(), key=lambda r: (r.kind, r.action.lower())))
+
+
+@cache
+def _builtin_roles() -> tuple[RoleDefinition, ...]:
+    return tuple(
+        RoleDefinition(
+            id=r["id"],
+            name=r["name"],
+            permissions=(
+                Permission(
+                    tuple(r.get("actions", ())),
+                    tuple(r.get("not_actions", ())),
+                    tuple(r.get("data_actions", ())),
+                    tuple(r.get("not_data_actions", ())),
+                ),
+            ),
+        )
+        for r in load("permissions")["builtin_role"]
+        if r["name"] != "Owner"  # never the answer to "the least you need"
+    )
+
+
+def _narrowness(role: RoleDefinition, action: str, data: bool) -> tuple[int, int]:
+    """How narrowly a role grants `action`: its most specific matching pattern, then the fewest
+    patterns overall. 'Microsoft.Storage/storageAccounts/listKeys/action' beats '*'."""
+    block = role.permissions[0]
+    patterns = block.data_actions if data else block.actions
+    specific = max(p.count("/") - p.count("*") for p in patterns if action_matches(p, action))
+    return specific, -len(patterns)
+
+
+@cache
+def smallest_role(action: str, data: bool = False) -> str:
+    """The built-in role that grants `action` most narrowly (from the shipped role catalog)."""
+    granting = [r for r in _builtin_roles() if role_grants(r, action, data)]
+    if not granting:
+        return "Contributor"
+    return max(granting, key=lambda r: _narrowness(r, action, data)).name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ASR will touch for this estate: existing resources, or ones it must create."""
+
+    vault_id: str | None
+    cache_account_id: str | None
+    conditions: frozenset[str]
+
+
+def estate_plan(ctx: Context) -> Plan:
+    conditions = {"always"}
+    vaults = [v for v in candidate_vaults(ctx) if v.location == ctx.target_region]
+    vault_id = ctx.vault_id or (vaults[0].id if vaults else None)
+    if vault_id is None and ctx.estate.has(VAULT):
+        conditions.add("new_vault")
+    accounts, _, chosen = cache_accounts(ctx)
+    usable = [a for a in accounts if chosen or a.location == ctx.source_region]
+    if not usable:
+        conditions.add("new_cache_account")
+    return Plan(vault_id, usable[0].id if usable else None, frozenset(conditions))
+
+
+def vm_conditions(ctx: Context, vm: VirtualMachine, plan: Plan) -> frozenset[str]:
+    conditions = set(plan.conditions)
+    if any(d.encryption_set_id for d in vm.disks):
+        conditions.add("cmk")
+    target_rg = ctx.target_resource_group_id(vm)
+    if ctx.estate.has(RESOURCE_GROUP) and ids.key(target_rg) not in ctx.estate.resource_groups:
+        conditions.add("new_target_resource_group")
+    return frozenset(conditions)
+
+
+def scopes(ctx: Context, vm: VirtualMachine, plan: Plan) -> dict[str, str]:
     """Where ASR performs each kind of action for this VM, with ASR's default target names."""
     target_sub = ctx.target_subscription_of(vm)
     target_rg = ctx.target_resource_group_id(vm)
@@ -86,38 +140,105 @@ def _scopes(ctx: Context, vm: VirtualMachine, cache_account: str | None) -> dict
         "target_resource_group": target_rg,
         "target_vnet": target_rg,
         "target_subscription": f"/subscriptions/{target_sub}",
-        "cache_storage_account": cache_account or target_rg,
-        "vault": ctx.vault_id or target_rg,
+        "cache_storage_account": plan.cache_account_id or target_rg,
+        "vault": plan.vault_id or target_rg,
     }
 
 
-Gap = tuple[str, str, Answer]  # (action, scope, why)
+Gap = tuple[Requirement, str, Answer]  # what, where, why
 
 
-def _gaps(
-    evaluator: Evaluator, actions: list[tuple[str, str]], scopes: dict[str, str]
-) -> tuple[list[Gap], list[tuple[str, str]]]:
-    """(actions missing or denied at their scope, actions that cannot be decided)."""
-    missing, unknown = [], []
-    for action, kind in actions:
-        answer = evaluator.check(action, scopes[kind])
-        if answer.access in (Access.MISSING, Access.DENIED):
-            missing.append((action, scopes[kind], answer))
-        elif answer.access is Access.UNKNOWN:
-            unknown.append((action, answer.via))
-    return missing, unknown
+def assess(
+    evaluator: Evaluator, needed: tuple[Requirement, ...], where: dict[str, str]
+) -> list[Gap]:
+    """Every requirement with its scope and the evaluator's answer."""
+    return [
+        (req, where[req.kind], evaluator.check(req.action, where[req.kind], req.data))
+        for req in needed
+    ]
+
+
+def evaluator_for(ctx: Context) -> Evaluator | None:
+    if not ctx.principal_id:
+        return None
+    estate = ctx.estate
+    return Evaluator(
+        ctx.principal_id,
+        estate.role_assignments,
+        estate.role_definitions,
+        estate.deny_assignments,
+        estate.principal_groups | set(ctx.principal_groups),
+    )
+
+
+def remedy(principal_id: str, missing: list[Gap]) -> str:
+    commands = sorted(
+        {
+            f"az role assignment create --assignee {principal_id} --role "
+            f'"{smallest_role(req.action, req.data)}" --scope {scope}'
+            for req, scope, _ in missing
+        }
+    )
+    return "; ".join(commands)
+
+
+class ExplainRow(msgspec.Struct, frozen=True):
+    """One required action at one scope, and how RBAC answers it for the principal."""
+
+    action: str
+    scope: str
+    access: Access
+    via: str  # the granting role and scope, or why it is denied or unknown
+    vms: int  # how many VMs in scope need this action here
+    role_to_grant: str | None  # narrowest built-in role, when missing or denied
+    source: str
+
+
+def explain_rows(ctx: Context) -> list[ExplainRow]:
+    """Every (action, scope) the VMs in scope need, answered once, most urgent first."""
+    evaluator = evaluator_for(ctx)
+    if evaluator is None:
+        return []
+    plan = estate_plan(ctx)
+    answers: dict[tuple[str, str], tuple[Requirement, Answer]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for vm in ctx.vms:
+        needed = requirements(vm_conditions(ctx, vm, plan))
+        for req, scope, answer in assess(evaluator, needed, scopes(ctx, vm, plan)):
+            key = (req.action, scope)
+            answers[key] = (req, answer)
+            counts[key] = counts.get(key, 0) + 1
+    order = {Access.DENIED: 0, Access.MISSING: 1, Access.UNKNOWN: 2, Access.GRANTED: 3}
+    rows = [
+        ExplainRow(
+            action=req.action,
+            scope=scope,
+            access=answer.access,
+            via=answer.via,
+            vms=counts[(req.action, scope)],
+            role_to_grant=smallest_role(req.action, req.data)
+            if answer.access in (Access.MISSING, Access.DENIED)
+            else None,
+            source=req.source,
+        )
+        for (_, scope), (req, answer) in answers.items()
+    ]
+    return sorted(rows, key=lambda r: (order[r.access], r.scope, r.action.lower()))
 
 
 @rule(
     "ASR-PERM-001",
     Area.PERMISSIONS,
     "The person enabling replication holds the required permissions",
-    sources=("RBAC-2019", "RBAC-2025"),
+    sources=("RBAC-2019", "RBAC-2025", "ARCH-2022"),
 )
 def required_permissions(ctx: Context, out: Out) -> None:
-    """Checks every action of the RBAC tables at the scope ASR uses it, through the principal's
-    role assignments (inherited from above), NotActions and deny assignments."""
-    if not ctx.principal_id:
+    """Checks every action of the RBAC tables at the scope where ASR uses it, through the
+    principal's own and group role assignments (inherited from above), NotActions, data actions,
+    conditions and deny assignments; when the vault, cache account or target resource group does
+    not exist yet, the right to create it too."""
+    evaluator = evaluator_for(ctx)
+    if evaluator is None:
         out.unknown(
             None,
             "no principal given, so permissions were not checked",
@@ -128,54 +249,43 @@ def required_permissions(ctx: Context, out: Out) -> None:
         out.unknown(
             None,
             "role assignments or role definitions were not exported",
-            f"az role assignment list --all --include-inherited --assignee "
-            f"{ctx.principal_id} -o json > role-assignments.json; az role definition "
-            "list -o json > role-definitions.json",
+            f"az role assignment list --all --include-inherited --include-groups "
+            f"--assignee {ctx.principal_id} -o json > role-assignments.json; "
+            "az role definition list -o json > role-definitions.json",
         )
         return
-    evaluator = Evaluator(
-        ctx.principal_id,
-        ctx.estate.role_assignments,
-        ctx.estate.role_definitions,
-        ctx.estate.deny_assignments,
-    )
-    accounts, _, chosen = cache_accounts(ctx)
-    cache_account = accounts[0].id if chosen and accounts else None
-    required = _required_actions()
-    per_vm = [(a, k) for a, k in required if k == "source_vm"]
-    shared = [(a, k) for a, k in required if k != "source_vm"]
+    plan = estate_plan(ctx)
     # VMs of one resource group share every scope but their own: decide those once per group.
-    by_group: dict[tuple[str, str], tuple[list[Gap], list[tuple[str, str]]]] = {}
+    shared: dict[tuple[str, str, frozenset[str]], list[Gap]] = {}
     for vm in ctx.vms:
-        group = (vm.subscription_id, vm.resource_group.lower())  # all scopes but the VM's
-        scopes = _scopes(ctx, vm, cache_account)
-        if group not in by_group:
-            by_group[group] = _gaps(evaluator, shared, scopes)
-        own_missing, own_unknown = _gaps(evaluator, per_vm, scopes)
-        missing = by_group[group][0] + own_missing
-        unknown = by_group[group][1] + own_unknown
+        conditions = vm_conditions(ctx, vm, plan)
+        needed = requirements(conditions)
+        where = scopes(ctx, vm, plan)
+        group = (vm.subscription_id, vm.resource_group.lower(), conditions)
+        if group not in shared:
+            shared[group] = assess(
+                evaluator, tuple(r for r in needed if r.kind != "source_vm"), where
+            )
+        gaps = shared[group] + assess(
+            evaluator, tuple(r for r in needed if r.kind == "source_vm"), where
+        )
+        missing = [g for g in gaps if g[2].access in (Access.MISSING, Access.DENIED)]
+        unknown = [g for g in gaps if g[2].access is Access.UNKNOWN]
         if missing:
             out.fail(
                 vm.id,
                 "missing: "
                 + "; ".join(
-                    f"{a} at {s}" + (f" ({ans.via})" if ans.via else "") for a, s, ans in missing
+                    f"{req.action} at {scope}" + (f" ({why.via})" if why.via else "")
+                    for req, scope, why in missing
                 ),
-                "; ".join(
-                    sorted(
-                        {
-                            f"az role assignment create --assignee {ctx.principal_id} "
-                            f'--role "{smallest_role(a)}" --scope {s}'
-                            for a, s, _ in missing
-                        }
-                    )
-                ),
+                remedy(ctx.principal_id or "", missing),
             )
         elif unknown:
             out.unknown(
                 vm.id,
-                "; ".join(f"{a}: {why}" for a, why in unknown),
+                "; ".join(f"{req.action}: {why.via}" for req, _, why in unknown),
                 "export the missing role definitions, or check the conditions by hand",
             )
         else:
-            out.pass_(vm.id, f"holds all {len(_required_actions())} required actions")
+            out.pass_(vm.id, f"holds all {len(needed)} required actions")

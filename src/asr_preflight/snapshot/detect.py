@@ -17,7 +17,8 @@ from asr_preflight.errors import InputError
 UNRECOGNISED = (
     "expected an Azure resource with a 'type', a VM size SKU (az vm list-skus), a usage "
     "(az vm list-usage), a provider (az provider list), a location (az account "
-    "list-locations), a subscription (az account list) or guest facts"
+    "list-locations), a subscription (az account list), a group membership (az ad user "
+    "get-member-groups) or guest facts"
 )
 
 # Non-resource kinds (everything else is keyed by lower-cased ARM resource type).
@@ -27,6 +28,7 @@ LOCATIONS = "locations"
 PROVIDERS = "providers"
 SUBSCRIPTIONS = "subscriptions"
 GUEST_FACTS = "guest_facts"
+GROUPS = "groups"  # the checked principal's group memberships
 SERVICE_TAGS = "service_tags"
 
 SNAPSHOT_SCHEMA = "asr-preflight/snapshot"
@@ -134,6 +136,12 @@ def classify_record(record: dict[str, Any]) -> str | None:
         return kind
     if record.get("schema") == GUEST_SCHEMA:
         return GUEST_FACTS
+    # Microsoft Graph memberOf/transitiveMemberOf, or az ad user get-member-groups.
+    if record.get("@odata.type") == "#microsoft.graph.group" or record.keys() == {
+        "displayName",
+        "id",
+    }:
+        return GROUPS
     rtype = record.get("type")
     if isinstance(rtype, str) and "/" in rtype:
         return rtype.lower()
