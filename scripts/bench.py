@@ -18,13 +18,14 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from asr_preflight.analysis.sizing import Choice, Sizer
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
 from asr_preflight.report.model import build_report, write
 from asr_preflight.rules import Context
 from asr_preflight.snapshot import load_snapshot
-from builders import PRINCIPAL, Estate, rid
+from builders import PRINCIPAL, Estate, rid, sku
 
 
 def synthetic(count: int) -> Estate:
@@ -196,6 +197,48 @@ def main() -> None:
                 f"{report / 1e6:>10.1f}"
             )
     rbac_cost(args.runs)
+    sizing_cost(args.runs)
+
+
+def sizing_cost(runs: int, size: int = 50_000, catalog: int = 1_000) -> None:
+    """Sizing `size` VMs against a `catalog`-size SKU list, where most VMs' sizes are missing
+    from the target region and need the closest-size search."""
+    estate = synthetic(size)
+    families = [f"standardF{n}Family" for n in range(catalog // 20)]
+    target = [
+        sku(f"Standard_F{f}_{n}", family, 2 ** (n % 6 + 1), 2 ** (n % 6 + 3), "centralus")
+        for f, family in enumerate(families)
+        for n in range(20)
+    ]
+    source = [
+        sku(
+            f"Standard_S{n}",
+            families[n % len(families)],
+            2 ** (n % 5 + 1),
+            2 ** (n % 5 + 2),
+            "eastus",
+        )
+        for n in range(50)
+    ]
+    estate.files["skus-centralus.json"] = target
+    estate.files["skus-eastus.json"] += source
+    for n, vm in enumerate(estate.files["vms.json"]):
+        vm["hardwareProfile"]["vmSize"] = f"Standard_S{n % 50}"
+    with tempfile.TemporaryDirectory() as tmp:
+        write_exports(estate, Path(tmp))
+        model = build_estate(load_snapshot(Path(tmp)))
+    vms = select_vms(model, Scope("eastus", "centralus"))
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        sizer = Sizer(model, "centralus")
+        choices = [sizer.choose(vm) for vm in vms]
+        timings.append(time.perf_counter() - start)
+    closest = sum(1 for c in choices if c.choice is Choice.CLOSEST)
+    print(
+        f"sizing {len(vms):,} VMs against {len(target):,} SKUs: {min(timings):.2f} s "
+        f"({closest:,} needed the closest-size search)"
+    )
 
 
 def rbac_cost(runs: int, size: int = 10_000, count: int = 5_000) -> None:

@@ -210,3 +210,35 @@ def test_explain_permissions_names_the_one_missing_action():
         "contosoeusasrcache",
     )
     assert "MISSING" in table.stdout and "granted by Virtual Machine Contributor" in table.stdout
+
+
+def test_plan_names_targets_sizes_and_the_quota_request():
+    result = cli("plan", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["vault"] == {
+        "kind": "vault",
+        "name": "rsv-contoso-dr-cus",
+        "location": "centralus",
+        "exists": True,
+        "id": plan["vault"]["id"],
+        "note": None,
+    }
+    assert {g["name"] for g in plan["resource_groups"]} >= {"rg-web-asr", "rg-app-asr"}
+    assert [n["name"] for n in plan["virtual_networks"]] == [
+        "vnet-prod-eus-asr",
+        "vnet-dev-eus-asr",
+    ]
+    vms = {vm["name"]: vm for vm in plan["vms"]}
+    assert (vms["vm-db-02"]["choice"], vms["vm-db-02"]["target_size"]) == (
+        "closest",
+        "Standard_E8s_v5",
+    )
+    assert vms["vm-nva-01"]["choice"] == "none" and "8 NICs" in vms["vm-nva-01"]["reason"]
+    assert vms["vm-web-01"]["target_zone"] == "1"
+    short = {q["quota"]: q for q in plan["quota"] if q["state"] == "short"}
+    assert set(short) == {"standardESv5Family", "VirtualNetworks"}  # prod vCPUs, dev VNets
+    ask = short["standardESv5Family"]
+    assert (ask["needed"], ask["limit"], ask["request_limit"]) == (20, 10, 20)
+    table = cli("plan", "--snapshot", str(EXAMPLE), *PAIR)
+    assert "request a limit of 20" in table.stdout and "create rg-web-asr" in table.stdout

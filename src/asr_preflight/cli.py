@@ -21,6 +21,7 @@ from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
 from asr_preflight.report import console as console_report
 from asr_preflight.report import explain as explain_report
+from asr_preflight.report import plan as plan_report
 from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
@@ -206,6 +207,44 @@ def check(
     raise typer.Exit(
         EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
     )
+
+
+@app.command()
+def plan(
+    snapshot: SnapshotOpt,
+    source_region: SourceOpt,
+    target_region: TargetOpt,
+    resource_group: GroupsOpt = [],  # noqa: B006
+    vm: VmsOpt = [],  # noqa: B006
+    cache_storage_account: CacheOpt = [],  # noqa: B006
+    vault: VaultOpt = None,
+    target_subscription: TargetSubOpt = None,
+    target_resource_group: TargetRgOpt = None,
+    output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """The target resources ASR would create with default settings: vault, resource groups,
+    VNets, cache accounts, a size and zone per VM with the reason, replica disks and the
+    quota requests to make."""
+    with batch_gc():
+        context = _context(
+            snapshot,
+            source_region,
+            target_region,
+            resource_group,
+            vm,
+            None,
+            [],
+            cache_storage_account,
+            vault,
+            target_subscription,
+            target_resource_group,
+            [],
+        )
+        target = context.plan.target
+        if output is OutputFormat.JSON:
+            sys.stdout.buffer.write(msgspec.json.encode(target) + b"\n")
+        else:
+            plan_report.render(target, Console(highlight=False))
 
 
 explain_app = typer.Typer(help="Show how a verdict was reached.", no_args_is_help=True)

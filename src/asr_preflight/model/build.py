@@ -176,7 +176,24 @@ def _vm(record: dict[str, Any], disks: dict[str, dict[str, Any]]) -> VirtualMach
         disk_controller=storage.get("diskControllerType"),
         security_type=security.get("securityType"),
         encryption_at_host=bool(security.get("encryptionAtHost")),
+        hyper_v_generation=_generation(os_disk, disks, image),
+        capacity_reservation_group_id=_id(
+            (p.get("capacityReservation") or {}).get("capacityReservationGroup")),
     )
+
+
+def _generation(os_disk: dict[str, Any], disks: dict[str, dict[str, Any]],
+                image: dict[str, Any]) -> str | None:
+    """Hyper-V generation: the OS disk says it; marketplace images say it in the SKU name."""
+    resource = disks.get(ids.key((os_disk.get("managedDisk") or {}).get("id")))
+    if resource and (generation := props(resource).get("hyperVGeneration")):
+        return str(generation).upper()
+    sku = str(image.get("sku", "")).lower()
+    if "gen2" in sku or "-g2" in sku:
+        return "V2"
+    if "gen1" in sku:
+        return "V1"
+    return None
 
 
 def _os_type_from_config(p: dict[str, Any]) -> str | None:
@@ -465,8 +482,9 @@ def _usages(block: Any) -> list[Usage]:
                 Usage(
                     location=block.location,
                     name=str(name.get("value", "")),
-                    current=int(record.get("currentValue")),
-                    limit=int(record.get("limit")),
+                    # az prints "40" for compute usages and 4.0 for network ones
+                    current=int(float(record.get("currentValue"))),
+                    limit=int(float(record.get("limit"))),
                     subscription_id=block.subscription_id,
                 )
             )

@@ -49,6 +49,8 @@ class VirtualMachine(Struct, frozen=True):
     disk_controller: str | None = None
     security_type: str | None = None
     encryption_at_host: bool = False
+    hyper_v_generation: str | None = None  # "V1" | "V2", from the OS disk or the image
+    capacity_reservation_group_id: str | None = None
 
 
 class SecurityRule(Struct, frozen=True):

@@ -119,8 +119,14 @@ class Estate:
         return sizes.get(size.lower()) if sizes and size else None
 
     def usages_for(self, subscription_id: str, location: str) -> list[Usage]:
-        """Usages of a subscription in a region. Usages that name no subscription apply to any
-        subscription that has none of its own (documented in docs/inputs.md)."""
-        here = [u for u in self.usages if u.location == location]
-        own = [u for u in here if u.subscription_id == subscription_id]
-        return own or [u for u in here if u.subscription_id is None]
+        """Usages of a subscription in a region. A usage that names no subscription (a plain
+        `az vm list-usage` export) stands in for any subscription that has no usage of that
+        name of its own (documented in docs/inputs.md)."""
+        by_name: dict[str, Usage] = {}
+        for usage in self.usages:
+            if usage.location != location:
+                continue
+            if usage.subscription_id == subscription_id or (
+                    usage.subscription_id is None and usage.name.lower() not in by_name):
+                by_name[usage.name.lower()] = usage
+        return list(by_name.values())

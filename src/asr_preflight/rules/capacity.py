@@ -1,16 +1,13 @@
-"""Capacity area (first rules): the VM's size exists in the target region, and vCPU quota holds.
-
-The full sizing engine (closest size, zones, placement) is the "Target capacity and sizing"
-issue; until then a size that is not offered is a warning, since ASR would pick another one.
-"""
+"""Capacity area: the target size ASR would pick for each VM, the zone it lands in, and whether
+the target subscription's quotas hold for everything the plan creates (plan/build.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
+from asr_preflight.analysis.quota import QuotaCheck, QuotaState
+from asr_preflight.analysis.sizing import Choice
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.regions import display
-from asr_preflight.model.entities import VirtualMachine, VmSku
+from asr_preflight.plan.build import COMPUTE
 from asr_preflight.rules.base import Context, Out, rule
 
 
@@ -22,121 +19,169 @@ def export_skus(region: str) -> str:
     )
 
 
-def location_restriction(sku: VmSku, region: str) -> str | None:
-    for restriction in sku.restrictions:
-        if restriction.type == "Location" and region in restriction.locations:
-            return restriction.reason or "restricted"
-    return None
-
-
 @rule(
     "ASR-CAP-001",
     Area.CAPACITY,
-    "The VM's size is offered in the target region",
-    sources=("TS-2024", "ARCH-2022"),
+    "ASR can pick a target size that fits the VM",
+    sources=("TS-2024", "ARCH-2022", "WT-PREREQ-2017"),
     code=150097,
 )
-def size_offered(ctx: Context, out: Out) -> None:
-    """ASR keeps the source size when the target region offers it to the subscription; otherwise
-    it has to choose another size, or fails with 150097 when none fits."""
-    if not ctx.estate.skus.get(ctx.target_region):
-        out.unknown(
-            None,
-            f"no VM sizes were exported for {display(ctx.target_region)}",
-            export_skus(ctx.target_region),
-        )
-        return
-    region = display(ctx.target_region)
+def target_size(ctx: Context, out: Out) -> None:
+    """ASR keeps the source size when the target region offers it to the subscription and it fits
+    (NICs, data disks, premium IO, generation, accelerated networking, security type, CPU
+    architecture, zone); otherwise it picks the closest size that fits, and fails with 150097
+    when none does."""
+    sizes = ctx.plan.sizes
     for vm in ctx.vms:
-        sku = ctx.estate.sku(ctx.target_region, vm.size)
-        if vm.size is None:
-            out.unknown(
-                vm.id, "the VM's size is not in the export", "export the VM with az vm list -o json"
-            )
-        elif sku is None:
+        choice = sizes[vm.key]
+        if choice.choice is Choice.SAME:
+            out.pass_(vm.id, choice.reason)
+        elif choice.choice is Choice.CLOSEST:
             out.warn(
                 vm.id,
-                f"{vm.size} is not offered in {region}; ASR will choose another "
-                "size or fail with 150097",
-                "pick a target size offered in the region",
+                choice.reason,
+                f"review the size, or set the target size to "
+                f"{choice.size} (or another) when enabling replication",
             )
-        elif reason := location_restriction(sku, ctx.target_region):
-            out.warn(
+        elif choice.choice is Choice.NONE:
+            out.fail(
                 vm.id,
-                f"{vm.size} is restricted in {region} for this subscription "
-                f"({reason}); ASR will choose another size or fail with 150097",
-                f"request access to {vm.size} in {region} (a quota/region access request) "
-                "or pick another target size",
+                choice.reason,
+                "free the VM from the blocking requirement (NICs, "
+                "disks), request access to a fitting size, or choose another target region",
             )
         else:
-            out.pass_(vm.id, f"{vm.size} is offered in {region}")
+            exported = bool(ctx.estate.skus.get(ctx.target_region))
+            out.unknown(
+                vm.id, choice.reason, export_skus(vm.location if exported else ctx.target_region)
+            )
+
+
+def _request(check: QuotaCheck) -> str:
+    demand = check.demand
+    scope = (
+        f"/subscriptions/{demand.subscription}/providers/{demand.provider}/locations/"
+        f"{demand.region}"
+    )
+    return (
+        f"request {demand.quota} in {display(demand.region)} raised to {check.new_limit}: "
+        f"az quota update --resource-name {demand.quota} --scope {scope} "
+        f"--limit-object value={check.new_limit}"
+    )
+
+
+def _report_quota(out: Out, check: QuotaCheck, export: str) -> None:
+    demand = check.demand
+    scope = (
+        f"/subscriptions/{demand.subscription}/providers/{demand.provider}/locations/"
+        f"{demand.region}/usages/{demand.quota}"
+    )
+    region = display(demand.region)
+    affected = tuple(demand.vms)
+    if check.state is QuotaState.UNKNOWN:
+        out.unknown(
+            scope,
+            f"no usage for {demand.quota} in {region} was exported",
+            export,
+            affected_vms=affected,
+        )
+    elif check.state is QuotaState.SHORT:
+        out.fail(
+            scope,
+            f"{demand.quota} in {region}: {len(set(demand.vms))} VMs need "
+            f"{demand.needed}, {check.free} free (limit {check.limit}, used {check.current})",
+            _request(check),
+            affected_vms=affected,
+        )
+    else:
+        out.pass_(
+            scope,
+            f"{demand.quota} in {region}: {demand.needed} needed, {check.free} free",
+            affected_vms=affected,
+        )
 
 
 @rule(
     "ASR-CAP-002",
     Area.CAPACITY,
-    "The target region has vCPU quota for the VMs",
+    "The target region has compute quota for the VMs",
     sources=("TS-2024", "WT-PREREQ-2017"),
     code=150097,
 )
-def vcpu_quota(ctx: Context, out: Out) -> None:
-    """The target subscription needs free vCPUs in each VM family and in the regional total, and
-    room for the VMs themselves; a shortfall fails enabling replication with 150097."""
-    region = display(ctx.target_region)
-    demand: dict[tuple[str, str], list[tuple[VirtualMachine, int]]] = defaultdict(list)
+def compute_quota(ctx: Context, out: Out) -> None:
+    """The vCPUs of the chosen sizes per family and in total, the VMs and the availability sets
+    must fit the target subscription's limits; a shortfall fails with 150097, and the finding
+    gives the limit to request."""
+    sizes = ctx.plan.sizes
     for vm in ctx.vms:
-        sku = ctx.estate.sku(ctx.target_region, vm.size)
-        vcpus = sku.vcpus if sku else None
-        if sku is None or vcpus is None or location_restriction(sku, ctx.target_region):
-            exported = bool(ctx.estate.skus.get(ctx.target_region))
+        if sizes[vm.key].choice is Choice.UNKNOWN:
             out.unknown(
                 vm.id,
-                f"{vm.size} is not available in {region}, so the size ASR picks instead, and "
-                "the quota it needs, are not known yet",
-                f"choose a target size offered in {region} (or get access to {vm.size})"
-                if exported
-                else export_skus(ctx.target_region),
+                f"the target size of {vm.name} is not known, so its quota needs cannot be counted",
+                export_skus(ctx.target_region),
             )
+    for check in ctx.plan.quota:
+        if check.demand.provider == COMPUTE:
+            _report_quota(
+                out,
+                check,
+                f"az vm list-usage -l {check.demand.region} --subscription "
+                f"{check.demand.subscription} -o json > usages-{check.demand.region}.json",
+            )
+
+
+@rule(
+    "ASR-CAP-003",
+    Area.CAPACITY,
+    "Network and storage-account quotas hold for the plan",
+    sources=("WT-PREREQ-2017",),
+    code=150097,
+)
+def network_and_storage_quota(ctx: Context, out: Out) -> None:
+    """The target region must have room for the VNets and NICs ASR creates, and the source
+    region for any new cache storage account."""
+    for check in ctx.plan.quota:
+        demand = check.demand
+        if demand.provider == COMPUTE:
             continue
-        sub = ctx.target_subscription_of(vm)
-        demand[(sub, sku.family or "unknown family")].append((vm, int(vcpus)))
-        demand[(sub, "cores")].append((vm, int(vcpus)))
-        demand[(sub, "virtualMachines")].append((vm, 1))
-    for (sub, quota), needs in sorted(demand.items()):
-        usages = {u.name.lower(): u for u in ctx.estate.usages_for(sub, ctx.target_region)}
-        scope = (
-            f"/subscriptions/{sub}/providers/Microsoft.Compute/locations/"
-            f"{ctx.target_region}/usages/{quota}"
+        export = (
+            f"az network list-usages -l {demand.region} -o json > "
+            f"network-usages-{demand.region}.json"
+            if demand.provider != "Microsoft.Storage"
+            else f"az storage account show-usage -l {demand.region} -o json > "
+            f"storage-usage-{demand.region}.json"
         )
-        affected = tuple(vm.key for vm, _ in needs)
-        needed = sum(n for _, n in needs)
-        usage = usages.get(quota.lower())
-        if usage is None:
-            out.unknown(
-                scope,
-                f"no usage for {quota} in {region} was exported",
-                f"az vm list-usage -l {ctx.target_region} --subscription {sub} -o json > "
-                f"usages-{ctx.target_region}.json",
-                affected_vms=affected,
+        _report_quota(out, check, export)
+
+
+@rule(
+    "ASR-CAP-004",
+    Area.CAPACITY,
+    "Zones and placement carry over to the target region",
+    sources=("ARCH-2022", "SM-2025", "FAQ-2025"),
+)
+def zones_and_placement(ctx: Context, out: Out) -> None:
+    """A zonal VM keeps its zone number when the target region has zones, else it becomes a
+    single instance; capacity reservations do not follow the VM."""
+    for vm, plan in zip(ctx.vms, ctx.plan.target.vms, strict=True):
+        notes = []
+        if vm.zones and plan.target_zone is None:
+            notes.append(
+                f"{display(ctx.target_region)} has no availability zones: the replica "
+                "becomes a single instance"
             )
-            continue
-        free = usage.limit - usage.current
-        unit = "VMs" if quota == "virtualMachines" else "vCPUs"
-        if needed > free:
-            new_limit = usage.current + needed
-            out.fail(
-                scope,
-                f"{quota} in {region}: {len(needs)} VMs need {needed} {unit}, "
-                f"{free} free (limit {usage.limit}, used {usage.current})",
-                f"request {quota} in {region} raised to {new_limit}: az quota update "
-                f"--resource-name {quota} --scope /subscriptions/{sub}/providers/"
-                f"Microsoft.Compute/locations/{ctx.target_region} --limit-object "
-                f"value={new_limit}",
-                affected_vms=affected,
+        if vm.capacity_reservation_group_id:
+            notes.append(
+                "its capacity reservation does not carry over; reserve capacity in "
+                f"{display(ctx.target_region)} for guaranteed failover"
             )
+        if notes:
+            out.warn(vm.id, "; ".join(notes))
+        elif plan.target_zone:
+            out.pass_(vm.id, f"zone {plan.target_zone} in {display(ctx.target_region)}")
         else:
             out.pass_(
-                scope,
-                f"{quota} in {region}: {needed} {unit} needed, {free} free",
-                affected_vms=affected,
+                vm.id,
+                f"single instance in {display(ctx.target_region)}"
+                + (f", availability set {plan.availability_set}" if plan.availability_set else ""),
             )

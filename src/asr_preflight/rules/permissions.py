@@ -20,9 +20,8 @@ from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
 from asr_preflight.model.build import RESOURCE_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, VAULT
 from asr_preflight.model.entities import Permission, RoleDefinition, VirtualMachine
+from asr_preflight.plan.existing import target_vault, usable_cache_accounts
 from asr_preflight.rules.base import Context, Out, rule
-from asr_preflight.rules.storage import cache_accounts
-from asr_preflight.rules.vault import candidate_vaults
 
 # Where ASR performs each kind of action; key vaults, scale sets and placement groups belong to
 # the encrypted-VM and placement checks.
@@ -109,15 +108,14 @@ class Plan:
 
 def estate_plan(ctx: Context) -> Plan:
     conditions = {"always"}
-    vaults = [v for v in candidate_vaults(ctx) if v.location == ctx.target_region]
-    vault_id = ctx.vault_id or (vaults[0].id if vaults else None)
-    if vault_id is None and ctx.estate.has(VAULT):
+    vault = target_vault(ctx)
+    if vault is None and ctx.estate.has(VAULT):
         conditions.add("new_vault")
-    accounts, _, chosen = cache_accounts(ctx)
-    usable = [a for a in accounts if chosen or a.location == ctx.source_region]
+    usable = usable_cache_accounts(ctx)
     if not usable:
         conditions.add("new_cache_account")
-    return Plan(vault_id, usable[0].id if usable else None, frozenset(conditions))
+    return Plan(vault.id if vault else None, usable[0].id if usable else None,
+                frozenset(conditions))
 
 
 def vm_conditions(ctx: Context, vm: VirtualMachine, plan: Plan) -> frozenset[str]:

@@ -10,31 +10,13 @@ from typing import Any
 from asr_preflight.findings import Area, Status
 from asr_preflight.knowledge import facts
 from asr_preflight.knowledge.regions import display, premium_target_blocked
-from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VAULT
 from asr_preflight.model.entities import DiskRef, StorageAccount, VirtualMachine
+from asr_preflight.plan.existing import cache_accounts, candidate_vaults
 from asr_preflight.rules.base import Context, Out, rule
-from asr_preflight.rules.vault import EXPORT_VAULTS, candidate_vaults
+from asr_preflight.rules.vault import EXPORT_VAULTS
 
-# ASR names the cache accounts it creates "<random>asrcache"; without --cache-storage-account
-# those are the accounts worth checking.
-ASR_CACHE_MARKER = "asrcache"
 EXPORT_STORAGE = "az storage account list -o json > storage-accounts.json"
-
-
-def cache_accounts(ctx: Context) -> tuple[list[StorageAccount], list[str], bool]:
-    """(accounts found, names chosen but not exported, whether the user chose them)."""
-    accounts = ctx.estate.storage_accounts.values()
-    if ctx.cache_accounts:
-        found, missing = [], []
-        for wanted in ctx.cache_accounts:
-            key = ids.key(wanted)
-            match = [a for a in accounts if ids.key(a.id) == key or a.name.lower() == key]
-            found += match
-            if not match:
-                missing.append(wanted)
-        return found, missing, True
-    return [a for a in accounts if ASR_CACHE_MARKER in a.name.lower()], [], False
 
 
 def _vms_of(ctx: Context, account: StorageAccount) -> tuple[str, ...]:

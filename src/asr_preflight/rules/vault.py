@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.regions import display, vault_allowed
-from asr_preflight.model import ids
 from asr_preflight.model.build import VAULT
-from asr_preflight.model.entities import Vault
+from asr_preflight.plan.existing import candidate_vaults
 from asr_preflight.rules.base import Context, Out, rule
 
 EXPORT_VAULTS = (
     "export the vaults: az resource list --resource-type "
     "Microsoft.RecoveryServices/vaults -o json > vaults.json"
 )
-
-
-def candidate_vaults(ctx: Context) -> list[Vault]:
-    """The vault the user named, or every vault in the subscriptions in scope."""
-    vaults = list(ctx.estate.vaults.values())
-    if ctx.vault_id:
-        wanted = ids.key(ctx.vault_id)
-        return [v for v in vaults if ids.key(v.id) == wanted or v.name.lower() == wanted]
-    subs = set(ctx.subscriptions) | (
-        {ctx.target_subscription} if ctx.target_subscription else set()
-    )
-    return [v for v in vaults if v.subscription_id in subs]
 
 
 @rule(

@@ -173,11 +173,12 @@ def _add_usages(
             '"value": [...]}',
         )
     location = _check_region(location, file, "$.location")
+    subscription = doc.subscription_id or _subscription_from_ids(records)
     snap.usages.append(
         UsageBlock(
             location=location,
             value=records,
-            subscription_id=doc.subscription_id.lower() if doc.subscription_id else None,
+            subscription_id=subscription.lower() if subscription else None,
         )
     )
 
@@ -189,6 +190,11 @@ def _region_from_ids(records: list[dict[str, Any]]) -> str | None:
     """Network usages carry their region in the id; compute usages do not."""
     match = _LOCATION_IN_ID.search(str(records[0].get("id") or ""))
     return match.group(1) if match else None
+
+
+def _subscription_from_ids(records: list[dict[str, Any]]) -> str | None:
+    """Network usages also carry their subscription in the id."""
+    return _sub_from_id(records[0].get("id"))
 
 
 def _region_from_name(file: Path) -> str | None:

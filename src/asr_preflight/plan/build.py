@@ -1,0 +1,231 @@
+"""Build the target plan the way "Enable replication" with default settings would: the vault,
+target resource groups, VNets and availability sets (ASR's "-asr" names), cache accounts in the
+source region, replica disks, a size and zone per VM, and the quota all of it needs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from asr_preflight.analysis.quota import DemandBook, QuotaCheck
+from asr_preflight.analysis.sizing import Choice, SizeChoice, Sizer
+from asr_preflight.context import Context
+from asr_preflight.knowledge import facts
+from asr_preflight.knowledge.regions import display, premium_target_blocked
+from asr_preflight.model import ids
+from asr_preflight.model.entities import DiskRef, VirtualMachine
+from asr_preflight.plan.existing import target_vault, usable_cache_accounts
+from asr_preflight.plan.model import (
+    DiskPlan,
+    QuotaAsk,
+    TargetPlan,
+    TargetResource,
+    VmPlan,
+)
+
+COMPUTE, NETWORK, STORAGE = "Microsoft.Compute", "Microsoft.Network", "Microsoft.Storage"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    target: TargetPlan  # what `plan` prints
+    sizes: dict[str, SizeChoice]  # VM key -> size choice (capacity rules)
+    quota: list[QuotaCheck]  # every quota the plan consumes (capacity rules)
+
+
+def _suffixed(resource_id: str) -> str:
+    return f"{ids.name(resource_id)}-asr"
+
+
+def _replica(disk: DiskRef, premium_blocked: str | None) -> DiskPlan:
+    """ASR creates replica managed disks of the source disk's type."""
+    sku = disk.sku
+    note = None
+    if disk.ephemeral or not disk.managed or (sku or "").lower().startswith("ultrassd"):
+        return DiskPlan(
+            disk.name, disk.role, disk.size_gib, sku, None, "not replicated (see ASR-STO-005)"
+        )
+    if premium_blocked and (sku or "").lower().startswith("premium"):
+        note = f"premium replica disks in this region contradict the {premium_blocked} rule"
+    return DiskPlan(disk.name, disk.role, disk.size_gib, sku, sku, note)
+
+
+def _cache_disks_per_account() -> int:
+    """Disks one cache account takes, at the conservative churn row (8 MB/s, v2 accounts)."""
+    rows = [r for r in facts.load("limits")["cache_account_disks"] if r["kind"] == "v2"]
+    return min(int(r["disks"]) for r in rows)
+
+
+def build_plan(ctx: Context) -> PlanResult:
+    estate, source, target = ctx.estate, ctx.source_region, ctx.target_region
+    sizer = Sizer(estate, target)
+    book = DemandBook()
+    premium_blocked = premium_target_blocked(target)
+    groups: dict[str, TargetResource] = {}
+    vnets: dict[str, TargetResource] = {}
+    sets: dict[str, TargetResource] = {}
+    vm_plans, sizes, notes = [], {}, []
+    target_vnets = {
+        ids.name(s.vnet_id).lower() for s in estate.subnets.values() if s.location == target
+    }
+    for vm in ctx.vms:
+        sub = ctx.target_subscription_of(vm)
+        choice = sizes[vm.key] = sizer.choose(vm)
+        rg_id = ctx.target_resource_group_id(vm)
+        if ids.key(rg_id) not in groups:
+            groups[ids.key(rg_id)] = TargetResource(
+                "resource_group",
+                ids.name(rg_id),
+                target,
+                exists=ids.key(rg_id) in estate.resource_groups,
+                id=rg_id,
+            )
+        vm_vnets = _plan_vnets(ctx, vm, rg_id, target_vnets, vnets, book)
+        availability_set = None
+        if vm.availability_set_id:
+            availability_set = _suffixed(vm.availability_set_id)
+            first = availability_set.lower() not in sets
+            if first:
+                sets[availability_set.lower()] = TargetResource(
+                    "availability_set", availability_set, target, exists=False
+                )
+            # every VM of the set depends on it; only the first one adds to the count
+            book.add(sub, target, "availabilitySets", COMPUTE, vm, 1 if first else 0)
+        if choice.choice in (Choice.SAME, Choice.CLOSEST) and choice.vcpus is not None:
+            book.add(sub, target, choice.family or "unknown family", COMPUTE, vm, int(choice.vcpus))
+            book.add(sub, target, "cores", COMPUTE, vm, int(choice.vcpus))
+            book.add(sub, target, "virtualMachines", COMPUTE, vm, 1)
+        book.add(sub, target, "NetworkInterfaces", NETWORK, vm, max(len(vm.nic_ids), 1))
+        vm_plans.append(
+            VmPlan(
+                id=vm.id,
+                name=vm.name,
+                source_size=vm.size,
+                target_size=choice.size,
+                choice=choice.choice.value,
+                reason=choice.reason,
+                source_zone=vm.zones[0] if vm.zones else None,
+                target_zone=choice.zone,
+                target_resource_group=ids.name(rg_id),
+                target_virtual_networks=vm_vnets,
+                availability_set=availability_set,
+                disks=[_replica(d, premium_blocked) for d in vm.disks],
+            )
+        )
+        if vm.zones and not sizer.region_has_zones:
+            notes.append(
+                f"{vm.name}: {display(target)} has no availability zones; the "
+                "replica is a single instance"
+            )
+    caches = _plan_cache_accounts(ctx, book)
+    vault = target_vault(ctx)
+    vault_plan = (
+        TargetResource("vault", vault.name, vault.location, exists=True, id=vault.id)
+        if vault
+        else TargetResource(
+            "vault",
+            f"rsv-asr-{target}",
+            target,
+            exists=False,
+            note="ASR needs a Recovery Services vault",
+        )
+    )
+    quota = book.check(estate.usages_for)
+    plan = TargetPlan(
+        source_region=source,
+        target_region=target,
+        vault=vault_plan,
+        resource_groups=list(groups.values()),
+        virtual_networks=list(vnets.values()),
+        availability_sets=list(sets.values()),
+        cache_accounts=caches,
+        vms=vm_plans,
+        quota=[_ask(q) for q in quota],
+        notes=notes,
+    )
+    return PlanResult(plan, sizes, quota)
+
+
+def _plan_vnets(
+    ctx: Context,
+    vm: VirtualMachine,
+    rg_id: str,
+    existing: set[str],
+    vnets: dict[str, TargetResource],
+    book: DemandBook,
+) -> list[str]:
+    """ASR maps each source VNet to '<vnet>-asr' in the target region, creating it if needed."""
+    names = []
+    for subnet in ctx.estate.network_of(vm).subnets:
+        name = _suffixed(subnet.vnet_id)
+        names.append(name)
+        first = name.lower() not in vnets
+        if first:
+            vnets[name.lower()] = TargetResource(
+                "virtual_network",
+                name,
+                ctx.target_region,
+                exists=name.lower() in existing,
+                note=f"mapped from {ids.name(subnet.vnet_id)}",
+            )
+        if not vnets[name.lower()].exists:  # every VM on it depends on it; count it once
+            book.add(
+                ctx.target_subscription_of(vm),
+                ctx.target_region,
+                "VirtualNetworks",
+                NETWORK,
+                vm,
+                1 if first else 0,
+            )
+    return sorted(set(names))
+
+
+def _plan_cache_accounts(ctx: Context, book: DemandBook) -> list[TargetResource]:
+    """Enough cache accounts in the source region for every replicated disk, reusing usable
+    ones; new ones count against the source region's storage-account quota."""
+    replicated = [(vm, d) for vm in ctx.vms for d in vm.disks if d.managed and not d.ephemeral]
+    per_account = _cache_disks_per_account()
+    needed = max(1, math.ceil(len(replicated) / per_account)) if replicated else 0
+    existing = usable_cache_accounts(ctx)
+    plan = [
+        TargetResource("cache_account", a.name, a.location, exists=True, id=a.id)
+        for a in existing[:needed]
+    ]
+    new = needed - len(plan)
+    for n in range(new):
+        plan.append(
+            TargetResource(
+                "cache_account",
+                f"<new>asrcache{n + 1}",
+                ctx.source_region,
+                exists=False,
+                note=f"up to {per_account} disks per cache account",
+            )
+        )
+    if new:  # every replicating VM depends on the new accounts; count them once
+        for index, vm in enumerate(dict.fromkeys(vm for vm, _ in replicated)):
+            book.add(
+                vm.subscription_id,
+                ctx.source_region,
+                "StorageAccounts",
+                STORAGE,
+                vm,
+                new if index == 0 else 0,
+            )
+    return plan
+
+
+def _ask(check: QuotaCheck) -> QuotaAsk:
+    demand = check.demand
+    return QuotaAsk(
+        subscription=demand.subscription,
+        region=demand.region,
+        provider=demand.provider,
+        quota=demand.quota,
+        needed=demand.needed,
+        vms=len(demand.vms),
+        state=check.state.value,
+        current=check.current,
+        limit=check.limit,
+        request_limit=check.new_limit if check.state.value == "short" else None,
+    )

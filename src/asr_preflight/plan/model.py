@@ -1,0 +1,64 @@
+"""The plan as data (the JSON of `asr-preflight plan`)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class TargetResource(msgspec.Struct):
+    kind: str  # vault | resource_group | virtual_network | availability_set | cache_account
+    name: str
+    location: str
+    exists: bool  # True: ASR reuses it; False: enabling replication creates it
+    id: str | None = None
+    note: str | None = None
+
+
+class DiskPlan(msgspec.Struct):
+    name: str
+    role: str
+    size_gib: float | None
+    source_sku: str | None
+    replica_sku: str | None  # None: the disk is not replicated
+    note: str | None = None
+
+
+class VmPlan(msgspec.Struct):
+    id: str
+    name: str
+    source_size: str | None
+    target_size: str | None
+    choice: str  # same | closest | none | unknown
+    reason: str
+    source_zone: str | None
+    target_zone: str | None
+    target_resource_group: str
+    target_virtual_networks: list[str]
+    availability_set: str | None
+    disks: list[DiskPlan]
+
+
+class QuotaAsk(msgspec.Struct):
+    subscription: str
+    region: str
+    provider: str
+    quota: str
+    needed: int
+    vms: int
+    state: str  # enough | short | unknown
+    current: int | None
+    limit: int | None
+    request_limit: int | None  # the limit to ask for, when short
+
+
+class TargetPlan(msgspec.Struct):
+    source_region: str
+    target_region: str
+    vault: TargetResource
+    resource_groups: list[TargetResource]
+    virtual_networks: list[TargetResource]
+    availability_sets: list[TargetResource]
+    cache_accounts: list[TargetResource]
+    vms: list[VmPlan]
+    quota: list[QuotaAsk]
+    notes: list[str]
