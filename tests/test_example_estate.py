@@ -42,12 +42,12 @@ def test_verdict_per_vm_with_an_owner(estate):
         "vm-app-03": ("blocked", ("ASR-VM-002",)),
         "vm-dh-01": ("blocked", ("ASR-VM-004",)),
         "vm-nsg-01": ("blocked", ("ASR-NET-001",)),
-        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-001", "ASR-STO-005")),
+        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-005", "ASR-STO-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
         "vm-db-02": ("blocked", ("ASR-CAP-002",)),
-        "vm-files-01": ("blocked", ("ASR-CAP-002", "ASR-STO-004")),
+        "vm-files-01": ("blocked", ("ASR-CAP-002", "ASR-NET-003", "ASR-STO-007")),
         "vm-legacy-01": ("blocked", ("ASR-STO-005", "ASR-VM-003", "ASR-VM-005", "ASR-VM-007")),
-        "vm-eph-01": ("blocked", ("ASR-STO-005",)),
+        "vm-eph-01": ("blocked", ("ASR-NET-001", "ASR-STO-005")),
         "vm-nva-01": ("blocked", ("ASR-CAP-001",)),  # 8 NICs: no size in Central US fits
         "vm-tiny-01": ("blocked", ("ASR-VM-006",)),
         # Bob owns prod only; dev has no VNet left in Central US and an unregistered provider
@@ -68,8 +68,9 @@ def test_every_per_vm_rule_passes_somewhere_and_fails_somewhere(estate):
             seen.setdefault(finding.rule, set()).add(finding.status.value)
     per_vm = {r.id for r in all_rules()} & set(seen)
     assert len(per_vm) >= 14
-    # India-only rule passes outside India; zones/placement needs a zoneless target region
-    for rule in sorted(per_vm - {"ASR-STO-003", "ASR-CAP-004"}):
+    # Covered both ways by their unit tests instead: the India-only rule passes outside India,
+    # zones/placement needs a zoneless target region, and Azure cannot create a disk under 1 GiB.
+    for rule in sorted(per_vm - {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004"}):
         assert "pass" in seen[rule] and seen[rule] & {"fail", "warn", "unknown"}, rule
 
 

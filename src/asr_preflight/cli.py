@@ -13,6 +13,16 @@ import typer
 from rich.console import Console
 
 from asr_preflight import __version__
+from asr_preflight.cli_collect import (
+    ArmEndpointOpt,
+    CloudOpt,
+    LiveOpt,
+    LiveSource,
+    SubscriptionOpt,
+    TenantOpt,
+    collect_command,
+    live_source,
+)
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.findings import Status, Verdict
@@ -115,7 +125,7 @@ OutputOpt = Annotated[OutputFormat, typer.Option(help="Report format.")]
 
 
 def _context(
-    snapshot: Path,
+    snapshot: Path | None,
     source_region: str,
     target_region: str,
     resource_group: list[str],
@@ -127,9 +137,14 @@ def _context(
     target_subscription: str | None,
     target_resource_group: str | None,
     guest_dir: list[Path],
+    live: LiveSource | None = None,
 ) -> Context:
     """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
-    snap = load_snapshot(snapshot)
+    snap = (
+        live.snapshot(source_region, target_region, principal_id, cache_storage_account)
+        if live
+        else load_snapshot(snapshot)
+    )
     for path in guest_dir:
         add_guest_facts(snap, path)
     estate = build_estate(snap)
@@ -140,7 +155,7 @@ def _context(
     if not vms:
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
         raise InputError(
-            str(snapshot),
+            str(snapshot or "--live"),
             "",
             f"expected VMs in {regions.display(source)} "
             f"matching the filters; the snapshot's VMs are in: {where}",
@@ -161,9 +176,11 @@ def _context(
 
 @app.command()
 def check(
-    snapshot: SnapshotOpt,
     source_region: SourceOpt,
     target_region: TargetOpt,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
+    ] = None,
     resource_group: GroupsOpt = [],  # noqa: B006
     vm: VmsOpt = [],  # noqa: B006
     principal_id: PrincipalOpt = None,
@@ -178,6 +195,11 @@ def check(
         FailOn,
         typer.Option(help="Exit 1 when a VM is blocked (default), or also when one is unknown."),
     ] = FailOn.BLOCKED,
+    live: LiveOpt = False,
+    subscription: SubscriptionOpt = [],  # noqa: B006
+    tenant: TenantOpt = None,
+    cloud: CloudOpt = "AzureCloud",
+    arm_endpoint: ArmEndpointOpt = None,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
     with batch_gc():
@@ -194,15 +216,15 @@ def check(
             target_subscription,
             target_resource_group,
             guest_dir,
+            live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
         )
         result = run_check(context)
         if output is OutputFormat.JSON:
             write_report(build_report(result), sys.stdout.buffer)
         else:
             console_report.render(result, Console(highlight=False))
-    blocked = any(v.verdict is Verdict.BLOCKED for v in result.verdicts) or any(
-        f.status is Status.FAIL and f.resource_id is None for f in result.findings
-    )
+    # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
+    blocked = any(f.status is Status.FAIL for f in result.findings)
     unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)
     raise typer.Exit(
         EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
@@ -292,6 +314,51 @@ def explain_permissions(
     raise typer.Exit(
         EXIT_BLOCKED if any(r.access in ("missing", "denied") for r in rows) else EXIT_READY
     )
+
+
+@explain_app.command("network")
+def explain_network(
+    snapshot: SnapshotOpt,
+    source_region: SourceOpt,
+    target_region: TargetOpt,
+    vm: VmsOpt = [],  # noqa: B006
+    resource_group: GroupsOpt = [],  # noqa: B006
+    cache_storage_account: CacheOpt = [],  # noqa: B006
+    guest_dir: GuestOpt = [],  # noqa: B006
+    output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """For each VM and each destination ASR needs: the path (NIC NSG → subnet NSG → route →
+    exit) and the rule, route or setting that decides it. Exit 1 if a needed path is blocked."""
+    from asr_preflight.report import explain_network as network_report
+    from asr_preflight.rules.networking import explain_network as network_rows
+
+    context = _context(
+        snapshot,
+        source_region,
+        target_region,
+        resource_group,
+        vm,
+        None,
+        [],
+        cache_storage_account,
+        None,
+        None,
+        None,
+        guest_dir,
+    )
+    rows = network_rows(context)
+    if output is OutputFormat.JSON:
+        sys.stdout.buffer.write(msgspec.json.encode(rows) + b"\n")
+    else:
+        network_report.render(rows, Console(highlight=False))
+    blocked = any(p.required and p.decision == "blocked" for r in rows for p in r.paths)
+    raise typer.Exit(EXIT_BLOCKED if blocked else EXIT_READY)
+
+
+from asr_preflight.cli_guest import guest_command  # noqa: E402
+
+app.command("guest")(guest_command)
+app.command("collect")(collect_command)
 
 
 @app.command("rules")

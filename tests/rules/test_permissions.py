@@ -160,7 +160,8 @@ def test_group_membership_from_graph_export_counts(estate, tmp_path):
     group = "cccccccc-0000-4000-8000-000000000003"
     estate.files["role-assignments.json"][0]["principalId"] = group
     estate.files["role-assignments.json"][0]["principalType"] = "Group"
-    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["fail"]
+    [unsure] = estate.run(tmp_path, "ASR-PERM-001")  # whose group? not exported: never a "no"
+    assert unsure.status == "unknown" and "group memberships were not exported" in unsure.message
     estate.files["member-of.json"] = {
         "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
         "value": [
@@ -175,3 +176,16 @@ def test_group_given_on_the_command_line_counts(estate, tmp_path):
     group = "cccccccc-0000-4000-8000-000000000003"
     estate.files["role-assignments.json"][0]["principalId"] = group
     assert statuses(estate.run(tmp_path, "ASR-PERM-001", principal_groups=(group,))) == ["pass"]
+
+
+def test_memberships_exported_for_the_principal_settle_it(estate, tmp_path):
+    group = "cccccccc-0000-4000-8000-000000000003"
+    estate.files["role-assignments.json"][0]["principalId"] = group
+    estate.files["role-assignments.json"][0]["principalType"] = "Group"
+    estate.files["member-groups.json"] = {"principalId": PRINCIPAL, "value": []}  # in no group
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["fail"]
+    estate.files["member-groups.json"] = {
+        "principalId": "someone-else",
+        "value": [{"displayName": "DR Admins", "id": group}],
+    }
+    assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["unknown"]  # not about her

@@ -71,14 +71,31 @@ def test_oversized_data_disk_fails(estate, tmp_path):
             "managedDisk": {"storageAccountType": "PremiumV2_LRS"},
         }
     ]
-    [finding] = estate.run(tmp_path, "ASR-STO-004")
+    [finding] = estate.run(tmp_path, "ASR-STO-007")
     assert finding.status == "fail" and "40960 GiB" in finding.message
+    assert finding.asr_error_code is None  # 150172 is the under-1-GiB error only
+    assert statuses(estate.run(tmp_path, "ASR-STO-004")) == ["pass"]
 
 
 def test_disk_size_unknown_when_not_exported(estate, tmp_path):
     estate.drop("disks.json")
     del estate.vm1["storageProfile"]["osDisk"]["diskSizeGb"]
     assert statuses(estate.run(tmp_path, "ASR-STO-004")) == ["unknown"]
+    assert statuses(estate.run(tmp_path, "ASR-STO-007")) == ["unknown"]
+
+
+def test_too_many_data_disks_fail(estate, tmp_path):
+    estate.vm1["storageProfile"]["dataDisks"] = [
+        {
+            "lun": n,
+            "name": f"d{n}",
+            "diskSizeGB": 8,
+            "managedDisk": {"storageAccountType": "Premium_LRS"},
+        }
+        for n in range(65)
+    ]
+    [finding] = estate.run(tmp_path, "ASR-STO-007")
+    assert finding.status == "fail" and "65 data disks, over the 64" in finding.message
 
 
 def test_supported_disks_pass(estate, tmp_path):
@@ -122,10 +139,13 @@ def test_premium_v2_is_preview(estate, tmp_path):
     assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["warn"]
 
 
-def test_disk_kinds_unknown_is_impossible_without_vm_data(estate, tmp_path):
-    """A VM always lists its disks, so this rule has no unknown; the disks' sizes do (STO-004)."""
+def test_disk_kind_unknown_without_a_sku_anywhere(estate, tmp_path):
     estate.drop("disks.json")
-    assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["pass"]
+    del estate.vm1["storageProfile"]["osDisk"]["managedDisk"]["storageAccountType"]
+    [kinds] = estate.run(tmp_path, "ASR-STO-005")
+    [india] = estate.run(tmp_path, "ASR-STO-003", target_region="centralindia")
+    for finding in (kinds, india):
+        assert finding.status == "unknown" and "az disk list" in finding.remedy, finding.rule
 
 
 def test_cache_settings_pass(estate, tmp_path):
@@ -136,6 +156,8 @@ def test_chosen_cache_with_shared_key_disabled_fails(estate, tmp_path):
     estate.files["storage-accounts.json"][0]["allowSharedKeyAccess"] = False
     [finding] = estate.run(tmp_path, "ASR-STO-006", cache_accounts=("contosoasrcache",))
     assert finding.status == "fail" and "shared key" in finding.message
+    assert "--allow-shared-key-access true" in finding.remedy
+    assert "--enable-delete-retention" not in finding.remedy  # soft delete is already off
 
 
 def test_chosen_cache_with_soft_delete_fails(estate, tmp_path):

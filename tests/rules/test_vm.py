@@ -165,8 +165,13 @@ def test_roots_unknown_without_guest_facts(estate, tmp_path):
     assert finding.status == "unknown" and "--guest-dir" in finding.remedy
 
 
-def test_guest_facts_match_by_name_when_vm_id_differs(estate, tmp_path):
+def test_guest_facts_of_a_namesake_with_another_vm_id_do_not_count(estate, tmp_path):
     estate.files["guest/vm1.json"]["vm"]["vm_id"] = "not-this-vm"
+    assert statuses(estate.run(tmp_path, "ASR-VM-005")) == ["unknown"]
+
+
+def test_guest_facts_without_vm_id_match_by_name(estate, tmp_path):
+    del estate.files["guest/vm1.json"]["vm"]["vm_id"]
     assert statuses(estate.run(tmp_path, "ASR-VM-005")) == ["pass"]
 
 

@@ -268,3 +268,154 @@ def test_snapshot_with_wrong_field_type_names_the_field(tmp_path):
     with pytest.raises(InputError) as err:
         load_snapshot(tmp_path / "snap.json")
     assert err.value.path == "$.subscriptions" and "array" in str(err.value)
+
+
+def test_secrets_are_dropped_at_any_depth_and_sas_signatures_blanked(tmp_path):
+    vmss = {
+        "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/"
+        "virtualMachineScaleSets/ss",
+        "name": "ss",
+        "location": "eastus",
+        "type": "Microsoft.Compute/virtualMachineScaleSets",
+        "properties": {
+            "virtualMachineProfile": {
+                "osProfile": {
+                    "adminPassword": "hunter2",
+                    "customData": "c2VjcmV0",
+                    "windowsConfiguration": {
+                        "additionalUnattendContent": [
+                            {"content": "<AutoLogon><Password>x</Password>"}
+                        ]
+                    },
+                },
+                "extensionProfile": {
+                    "extensions": [
+                        {
+                            "name": "ade",
+                            "properties": {
+                                "settings": {"VolumeType": "All"},
+                                "protectedSettings": {"AADClientSecret": "shh"},
+                            },
+                        }
+                    ]
+                },
+                "diagnosticsProfile": {
+                    "bootDiagnostics": {
+                        "storageUri": "https://d.blob.core.windows.net/?sv=2022&sig=abc%2Bdef"
+                    }
+                },
+            }
+        },
+    }
+    secret = {
+        "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv/secrets/pw",
+        "name": "pw",
+        "type": "Microsoft.KeyVault/vaults/secrets",
+        "properties": {"value": "p@ss", "contentType": "text"},
+    }
+    _write(tmp_path, "vmss.json", [vmss, secret])
+    out = tmp_path / "snap.json"
+    write_snapshot(load_snapshot(tmp_path), out)
+    text = out.read_text()
+    for leaked in ("hunter2", "c2VjcmV0", "AutoLogon", "shh", "abc%2Bdef", "p@ss"):
+        assert leaked not in text, leaked
+    assert "VolumeType" in text and "sig=REDACTED" in text and "contentType" in text
+
+
+def test_a_snapshot_file_with_secrets_is_cleaned_when_read(tmp_path):
+    snap = {
+        "schema": "asr-preflight/snapshot",
+        "version": 1,
+        "records": {
+            "microsoft.compute/virtualmachines": [
+                {
+                    "id": VM_ID,
+                    "name": "vm1",
+                    "properties": {"osProfile": {"adminPassword": "hunter2"}},
+                }
+            ]
+        },
+    }
+    _write(tmp_path, "snap.json", snap)
+    loaded = load_snapshot(tmp_path / "snap.json")
+    assert "hunter2" not in str(loaded.records)
+
+
+def test_exports_without_secret_markers_stay_verbatim(tmp_path):
+    vm = {
+        "id": VM_ID,
+        "name": "vm1",
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "eastus",
+        "properties": {"osProfile": {"computerName": "vm1"}},
+    }
+    _write(tmp_path, "vms.json", [vm])
+    [kept] = load_snapshot(tmp_path).records["microsoft.compute/virtualmachines"]
+    assert kept == vm
+
+
+def test_rest_instance_view_example_becomes_the_vm_it_describes(tmp_path):
+    _write(
+        tmp_path,
+        "VirtualMachines_InstanceView.json",
+        {
+            "parameters": {
+                "subscriptionId": SUB,
+                "resourceGroupName": "rg-app",
+                "vmName": "vm1",
+                "api-version": "2024-07-01",
+            },
+            "responses": {
+                "200": {
+                    "body": {
+                        "computerName": "vm1",
+                        "osName": "ubuntu",
+                        "osVersion": "22.04",
+                        "vmAgent": {
+                            "vmAgentVersion": "2.7.41491.1102",
+                            "statuses": [
+                                {"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}
+                            ],
+                        },
+                        "statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}],
+                    }
+                }
+            },
+        },
+    )
+    [vm] = build_estate(load_snapshot(tmp_path)).vms.values()
+    assert (vm.name, vm.agent_status, vm.os_name, vm.power_state) == (
+        "vm1",
+        "Ready",
+        "ubuntu",
+        "VM running",
+    )
+
+
+def test_resource_graph_resource_containers_load(tmp_path):
+    _write(
+        tmp_path,
+        "containers.json",
+        {
+            "count": 2,
+            "data": [
+                {
+                    "id": f"/subscriptions/{SUB}/resourceGroups/rg-app",
+                    "name": "rg-app",
+                    "type": "microsoft.resources/subscriptions/resourcegroups",
+                    "location": "eastus",
+                },
+                {
+                    "id": f"/subscriptions/{SUB}",
+                    "name": "prod",
+                    "type": "microsoft.resources/subscriptions",
+                    "subscriptionId": SUB,
+                    "tenantId": "t",
+                    "properties": {"state": "Enabled"},
+                },
+            ],
+        },
+    )
+    estate = build_estate(load_snapshot(tmp_path))
+    assert [g.name for g in estate.resource_groups.values()] == ["rg-app"]
+    assert estate.subscriptions[SUB].state == "Enabled"

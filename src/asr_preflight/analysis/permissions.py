@@ -90,6 +90,9 @@ class Evaluator:
     roles: dict[str, RoleDefinition]
     denies: list[DenyAssignment] = field(default_factory=list)
     group_ids: frozenset[str] = frozenset()
+    # False when nobody said which groups the principal is in: a role granted to some group
+    # then makes the answer unknown rather than missing.
+    memberships_known: bool = True
     _by_scope: dict[str, list[RoleAssignment]] = field(default_factory=dict, init=False)
     _everywhere: list[RoleAssignment] = field(default_factory=list, init=False)
     _decided: dict[tuple[str, bool, tuple[str, ...]], Answer] = field(
@@ -100,6 +103,15 @@ class Evaluator:
         me = {self.principal_id.lower()} | {g.lower() for g in self.group_ids}
         self._groups = me - {self.principal_id.lower()}
         by_scope: dict[str, list[RoleAssignment]] = defaultdict(list)
+        self._other_groups = (
+            []
+            if self.memberships_known
+            else [
+                a
+                for a in self.assignments
+                if (a.principal_type or "").lower() == "group" and a.principal_id not in me
+            ]
+        )
         for assignment in self.assignments:
             if assignment.principal_id not in me:
                 continue
@@ -128,10 +140,12 @@ class Evaluator:
         answer = self._decided.get(key)
         if answer is None:
             candidates = self._everywhere + [a for s in scopes for a in self._by_scope[s]]
-            answer = self._decided[key] = self._decide(action, data, candidates)
+            answer = self._decided[key] = self._decide(action, data, candidates, chain)
         return answer
 
-    def _decide(self, action: str, data: bool, candidates: list[RoleAssignment]) -> Answer:
+    def _decide(
+        self, action: str, data: bool, candidates: list[RoleAssignment], scopes: list[str]
+    ) -> Answer:
         conditional, unreadable = None, None
         for assignment in candidates:
             role = self.roles.get(assignment.role_definition_id)
@@ -152,4 +166,20 @@ class Evaluator:
         if unreadable:
             name = unreadable.role_name or unreadable.role_definition_id
             return Answer(Access.UNKNOWN, f"role {name} is not in the role definition export")
-        return Answer(Access.MISSING)
+        return self._maybe_through_a_group(action, data, scopes) or Answer(Access.MISSING)
+
+    def _maybe_through_a_group(self, action: str, data: bool, scopes: list[str]) -> Answer | None:
+        for assignment in self._other_groups:
+            role = self.roles.get(assignment.role_definition_id)
+            if (
+                (_applies_everywhere(assignment.scope) or assignment.scope in scopes)
+                and role is not None
+                and role_grants(role, action, data)
+            ):
+                return Answer(
+                    Access.UNKNOWN,
+                    f"group {assignment.principal_id} holds it "
+                    f"({role.name} at {assignment.scope or '/'}), and the principal's "
+                    "group memberships were not exported",
+                )
+        return None

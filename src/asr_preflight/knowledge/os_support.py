@@ -67,24 +67,35 @@ def windows_key(text: str) -> str | None:
 
 @cache
 def _windows_table() -> dict[str, dict]:
-    table = {}
+    """The supported Windows versions by key ('2016', '2012 r2', 'client 10')."""
+    table: dict[str, dict] = {}
     for row in load("os_support")["windows"]:
         key = windows_key(row["name"])
-        if key and (key not in table or not row.get("supported", True)):
+        if key and row.get("supported", True):
             table.setdefault(key, row)
     return table
 
 
+@cache
+def _windows_exceptions() -> tuple[dict, ...]:
+    """Unsupported editions inside supported versions (Nano Server, Windows 7 RTM) and
+    unsupported versions; their `match` tokens are looked for before the version key."""
+    return tuple(row for row in load("os_support")["windows"] if not row.get("supported", True))
+
+
 @lru_cache(maxsize=1024)
 def assess_windows(text: str) -> OsAssessment:
+    lowered = text.lower()
+    for row in _windows_exceptions():
+        if any(token in lowered for token in row.get("match", ())):
+            return OsAssessment("unsupported", row["name"], row["source"], row.get("note", ""))
     key = windows_key(text)
     if key is None:
         return OsAssessment("unknown", text or "Windows")
     row = _windows_table().get(key)
     if row is None:
         return OsAssessment("unsupported", text, None, "not on the support matrix")
-    status = "supported" if row.get("supported", True) else "unsupported"
-    return OsAssessment(status, row["name"], row["source"], row.get("note", ""))
+    return OsAssessment("supported", row["name"], row["source"], row.get("note", ""))
 
 
 def distro_id(name: str | None) -> str | None:
@@ -101,37 +112,51 @@ def assess_linux(distro: str | None, version: str | None) -> OsAssessment:
     if not rows:
         return OsAssessment("unsupported", label, None, "distribution not on the support matrix")
     row = max(rows, key=lambda r: r.get("listed_until", "9999"))
-    major = version.split(".")[0]
     if version in row.get("unsupported_versions", []):
         return OsAssessment("unsupported", label, row["source"], row.get("note", ""))
-    listed = row["versions"]
-    if version in listed or major in listed or _minor_prefix(version, listed):
-        if row.get("listed_until"):
-            return OsAssessment(
-                "unsupported",
-                label,
-                row["source"],
-                f"last listed in the support matrix of {row['listed_until']}",
-            )
-        return OsAssessment("supported", label, row["source"], row.get("note", ""))
-    return OsAssessment("unsupported", label, row["source"], "version not on the support matrix")
+    verdict = _listed(version, row["versions"])
+    if verdict is None:
+        minors = ", ".join(v for v in row["versions"] if v.startswith(f"{version}."))
+        return OsAssessment("unknown", label, row["source"],
+                            f"only the major version is known; listed: {minors}")
+    if not verdict:
+        return OsAssessment("unsupported", label, row["source"],
+                            "version not on the support matrix")
+    if row.get("listed_until"):
+        return OsAssessment("unsupported", label, row["source"],
+                            f"last listed in the support matrix of {row['listed_until']}")
+    return OsAssessment("supported", label, row["source"], row.get("note", ""))
 
 
-def _minor_prefix(version: str, listed: list[str]) -> bool:
-    """'22.04.4' counts as '22.04'; '8.6' does not count as '8.10'."""
+def _listed(version: str, listed: list[str]) -> bool | None:
+    """Whether the matrix lists this version: '22.04.4' counts as '22.04'; '12.5' counts when
+    the matrix lists the bare major '12' with no minors; a bare major ('9', from an image name)
+    with only minors listed ('9.0' … '9.5') cannot be told (None)."""
     parts = version.split(".")
-    return len(parts) > 2 and ".".join(parts[:2]) in listed
+    if version in listed or ".".join(parts[:2]) in listed:
+        return True
+    major = parts[0]
+    minors = [v for v in listed if v.startswith(f"{major}.")]
+    if len(parts) == 1:
+        return None if minors else False
+    return major in listed and not minors
 
 
-_IMAGE_VERSION = re.compile(r"(\d+)[._-](\d+)")
+_IMAGE_VERSION = re.compile(r"(?<![\w])(\d+)[._-](\d+)(?![\d])")
+_LEADING_MAJOR = re.compile(r"^(\d+)(?:-|$)")
+_ARCHITECTURE = re.compile(r"x86[_-]64|arm64|aarch64", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1024)
 def from_image(image: str) -> tuple[str | None, str | None]:
-    """(distro, version) from a marketplace image 'publisher:offer:sku', best effort."""
+    """(distro, version) from a marketplace image 'publisher:offer:sku', best effort: the SKU
+    first ('8_6', '22_04-lts-gen2', '9-gen2'), then the offer; architecture tags never count."""
     publisher, offer, sku = [*image.split(":"), "", "", ""][:3]
     distro = distro_id(publisher) or distro_id(offer.split("-")[0])
     for text in (sku, offer):
+        text = _ARCHITECTURE.sub("", text)
         if match := _IMAGE_VERSION.search(text):
             return distro, f"{match.group(1)}.{match.group(2)}"
-    return distro, sku if sku.isdigit() else None  # Debian:debian-12:12
+        if match := _LEADING_MAJOR.match(text):
+            return distro, match.group(1)  # Debian:debian-12:12, almalinux:…:9-gen2
+    return distro, None

@@ -17,7 +17,10 @@ from asr_preflight.model.entities import (
     DiskRef,
     Endpoint,
     GuestFacts,
+    LoadBalancer,
+    NatGateway,
     NetworkInterface,
+    NetworkMapping,
     NetworkSecurityGroup,
     Permission,
     Provider,
@@ -34,6 +37,7 @@ from asr_preflight.model.entities import (
     Usage,
     Vault,
     VirtualMachine,
+    VirtualNetwork,
     VmSku,
 )
 from asr_preflight.model.estate import Estate
@@ -52,6 +56,12 @@ RESOURCE_GROUP = "microsoft.resources/resourcegroups"
 ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
 ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
+LOAD_BALANCER = "microsoft.network/loadbalancers"
+NAT_GATEWAY = "microsoft.network/natgateways"
+NETWORK_MAPPING = (
+    "microsoft.recoveryservices/vaults/replicationfabrics/replicationnetworks/"
+    "replicationnetworkmappings"
+)
 
 
 def props(record: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +91,10 @@ def build_estate(snapshot: Snapshot) -> Estate:
     for vnet in snapshot.of(VNET):
         for subnet in _subnets(vnet):
             estate.subnets[ids.key(subnet.id)] = subnet
+        estate.vnets[ids.key(vnet.get("id"))] = _vnet(vnet)
+    estate.load_balancers = {ids.key(b.id): b for b in map(_lb, snapshot.of(LOAD_BALANCER))}
+    estate.nat_gateways = {ids.key(g.id): g for g in map(_nat, snapshot.of(NAT_GATEWAY))}
+    estate.network_mappings = [_mapping(m) for m in snapshot.of(NETWORK_MAPPING)]
     estate.route_tables = {ids.key(t.id): t for t in map(_route_table, snapshot.of(ROUTE_TABLE))}
     soft_delete = _soft_delete(snapshot.of(BLOB_SERVICE))
     estate.storage_accounts = {
@@ -103,15 +117,17 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.role_assignments = [_role_assignment(r) for r in snapshot.of(ROLE_ASSIGNMENT)]
     estate.role_definitions = {d.id: d for d in map(_role_definition, snapshot.of(ROLE_DEFINITION))}
     estate.deny_assignments = [_deny_assignment(r) for r in snapshot.of(DENY_ASSIGNMENT)]
-    estate.principal_groups = frozenset(
-        str(g.get("id", "")).lower() for g in snapshot.of(detect.GROUPS) if g.get("id")
-    )
+    for block in snapshot.memberships:
+        groups = frozenset(str(g.get("id", "")).lower() for g in block.value if g.get("id"))
+        known = estate.memberships.get(block.principal_id, frozenset())
+        estate.memberships[block.principal_id] = known | groups
     estate.index()
     return estate
 
 
 def _merged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per id; later exports fill what earlier ones lacked (e.g. the instance view)."""
+    """One record per id, whatever the order of the exports: values present in either fill the
+    other (az prints `"instanceView": null`, which must not hide a REST instance view)."""
     by_id: dict[str, dict[str, Any]] = {}
     for record in records:
         k = ids.key(record.get("id"))
@@ -119,14 +135,14 @@ def _merged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if seen is None:
             by_id[k] = record
             continue
-        merged = {**record, **{k2: v for k2, v in seen.items() if v is not None}}
-        merged_props = {**props(record), **props(seen)}
-        if "properties" in merged or "properties" in record:
-            merged["properties"] = merged_props
-        else:
-            merged.update(merged_props)
+        merged = {**_present(record), **_present(seen)}
+        merged["properties"] = {**_present(props(record)), **_present(props(seen))}
         by_id[k] = merged
     return list(by_id.values())
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _vm(record: dict[str, Any], disks: dict[str, dict[str, Any]]) -> VirtualMachine:
@@ -178,12 +194,14 @@ def _vm(record: dict[str, Any], disks: dict[str, dict[str, Any]]) -> VirtualMach
         encryption_at_host=bool(security.get("encryptionAtHost")),
         hyper_v_generation=_generation(os_disk, disks, image),
         capacity_reservation_group_id=_id(
-            (p.get("capacityReservation") or {}).get("capacityReservationGroup")),
+            (p.get("capacityReservation") or {}).get("capacityReservationGroup")
+        ),
     )
 
 
-def _generation(os_disk: dict[str, Any], disks: dict[str, dict[str, Any]],
-                image: dict[str, Any]) -> str | None:
+def _generation(
+    os_disk: dict[str, Any], disks: dict[str, dict[str, Any]], image: dict[str, Any]
+) -> str | None:
     """Hyper-V generation: the OS disk says it; marketplace images say it in the SKU name."""
     resource = disks.get(ids.key((os_disk.get("managedDisk") or {}).get("id")))
     if resource and (generation := props(resource).get("hyperVGeneration")):
@@ -250,13 +268,18 @@ def _disk_ref(d: dict[str, Any], role: str, disks: dict[str, dict[str, Any]]) ->
 
 def _nic(record: dict[str, Any]) -> NetworkInterface:
     p = props(record)
-    subnets, public_ips = [], []
-    for config in p.get("ipConfigurations") or ():
+    subnets, public_ips, private_ips, asgs, pools = [], [], [], [], []
+    configs = sorted(p.get("ipConfigurations") or (), key=lambda c: not props(c).get("primary"))
+    for config in configs:
         cp = props(config)
         if _id(cp.get("subnet")):
             subnets.append(cp["subnet"]["id"])
         if _id(cp.get("publicIPAddress")):
             public_ips.append(cp["publicIPAddress"]["id"])
+        if cp.get("privateIPAddress"):
+            private_ips.append(str(cp["privateIPAddress"]))
+        asgs += [g["id"] for g in cp.get("applicationSecurityGroups") or () if _id(g)]
+        pools += [b["id"] for b in cp.get("loadBalancerBackendAddressPools") or () if _id(b)]
     return NetworkInterface(
         id=record.get("id", ""),
         name=record.get("name", ""),
@@ -265,6 +288,11 @@ def _nic(record: dict[str, Any]) -> NetworkInterface:
         nsg_id=_id(p.get("networkSecurityGroup")),
         accelerated_networking=bool(p.get("enableAcceleratedNetworking")),
         public_ip_ids=tuple(public_ips),
+        primary=p.get("primary"),
+        private_ips=tuple(private_ips),
+        asg_ids=tuple(asgs),
+        backend_pool_ids=tuple(pools),
+        dns_servers=tuple((p.get("dnsSettings") or {}).get("dnsServers") or ()),
     )
 
 
@@ -288,6 +316,13 @@ def _rule(record: dict[str, Any], default: bool) -> SecurityRule:
         groups or p.get("destinationAddressPrefixes") or [p.get("destinationAddressPrefix") or "*"]
     )
     ports = p.get("destinationPortRanges") or [p.get("destinationPortRange") or "*"]
+    source_groups = [
+        f"asg:{g.get('id', '')}" for g in p.get("sourceApplicationSecurityGroups") or ()
+    ]
+    sources = (
+        source_groups or p.get("sourceAddressPrefixes") or [p.get("sourceAddressPrefix") or "*"]
+    )
+    source_ports = p.get("sourcePortRanges") or [p.get("sourcePortRange") or "*"]
     return SecurityRule(
         name=record.get("name", ""),
         priority=int(p.get("priority") or 65000),
@@ -297,6 +332,8 @@ def _rule(record: dict[str, Any], default: bool) -> SecurityRule:
         destinations=tuple(destinations),
         destination_ports=tuple(str(x) for x in ports),
         default=default,
+        sources=tuple(sources),
+        source_ports=tuple(str(x) for x in source_ports),
     )
 
 
@@ -317,9 +354,86 @@ def _subnets(vnet: dict[str, Any]) -> list[Subnet]:
                     e.get("service", "") for e in sp.get("serviceEndpoints") or ()
                 ),
                 nat_gateway_id=_id(sp.get("natGateway")),
+                address_prefixes=tuple(
+                    sp.get("addressPrefixes")
+                    or ([sp["addressPrefix"]] if sp.get("addressPrefix") else ())
+                ),
+                endpoint_locations=tuple(
+                    (e.get("service", ""), tuple(region(x) for x in e.get("locations") or ()))
+                    for e in sp.get("serviceEndpoints") or ()
+                ),
+                default_outbound_access=sp.get("defaultOutboundAccess"),
+                private_endpoint_ids=tuple(
+                    e["id"] for e in sp.get("privateEndpoints") or () if _id(e)
+                ),
             )
         )
     return out
+
+
+def _vnet(record: dict[str, Any]) -> VirtualNetwork:
+    p = props(record)
+    return VirtualNetwork(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        address_prefixes=tuple((p.get("addressSpace") or {}).get("addressPrefixes") or ()),
+        dns_servers=tuple((p.get("dhcpOptions") or {}).get("dnsServers") or ()),
+    )
+
+
+def _pools(rule: dict[str, Any]) -> list[str]:
+    """Backend pools a load-balancing or outbound rule serves (one, or a list since 2020)."""
+    rp = props(rule)
+    pools = [b["id"] for b in rp.get("backendAddressPools") or () if _id(b)]
+    return pools or ([rp["backendAddressPool"]["id"]] if _id(rp.get("backendAddressPool")) else [])
+
+
+def _lb(record: dict[str, Any]) -> LoadBalancer:
+    p = props(record)
+    frontends = [props(f) for f in p.get("frontendIPConfigurations") or ()]
+    return LoadBalancer(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        sku=(record.get("sku") or {}).get("name"),
+        public=any(
+            _id(f.get("publicIPAddress")) or _id(f.get("publicIPPrefix")) for f in frontends
+        ),
+        pool_ids=tuple(b["id"] for b in p.get("backendAddressPools") or () if _id(b)),
+        outbound_rule_pools=tuple(
+            (r.get("name", ""), pool) for r in p.get("outboundRules") or () for pool in _pools(r)
+        ),
+        snat_pools=tuple(
+            (r.get("name", ""), pool)
+            for r in p.get("loadBalancingRules") or ()
+            if not props(r).get("disableOutboundSnat")
+            for pool in _pools(r)
+        ),
+    )
+
+
+def _nat(record: dict[str, Any]) -> NatGateway:
+    p = props(record)
+    return NatGateway(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        public_ips=len(p.get("publicIpAddresses") or ()) + len(p.get("publicIpPrefixes") or ()),
+    )
+
+
+def _mapping(record: dict[str, Any]) -> NetworkMapping:
+    p = props(record)
+    fabric = p.get("fabricSpecificSettings") or {}
+    return NetworkMapping(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        primary_network_id=p.get("primaryNetworkId") or "",
+        recovery_network_id=p.get("recoveryNetworkId") or "",
+        primary_location=region(fabric.get("primaryFabricLocation")) or None,
+        recovery_location=region(fabric.get("recoveryFabricLocation")) or None,
+        state=p.get("state"),
+    )
 
 
 def _route_table(record: dict[str, Any]) -> RouteTable:
@@ -361,6 +475,21 @@ def _storage(record: dict[str, Any], soft_delete: dict[str, bool]) -> StorageAcc
         allow_shared_key_access=p.get("allowSharedKeyAccess"),
         hierarchical_namespace=bool(p.get("isHnsEnabled")),
         blob_soft_delete=soft_delete.get(ids.key(rid)),
+        virtual_network_rules=tuple(
+            str(r.get("virtualNetworkResourceId") or r.get("id") or "")
+            for r in acl.get("virtualNetworkRules") or ()
+            if str(r.get("action") or "Allow").lower() == "allow"
+        ),
+        ip_rules=tuple(
+            str(r.get("ipAddressOrRange") or r.get("value") or "") for r in acl.get("ipRules") or ()
+        ),
+        private_endpoints=tuple(
+            (
+                _id(props(c).get("privateEndpoint")) or "",
+                str((props(c).get("privateLinkServiceConnectionState") or {}).get("status") or ""),
+            )
+            for c in p.get("privateEndpointConnections") or ()
+        ),
     )
 
 
@@ -388,7 +517,7 @@ def _subscription(record: dict[str, Any]) -> Subscription:
         id=sid,
         name=record.get("displayName") or record.get("name"),
         tenant_id=record.get("tenantId"),
-        state=record.get("state"),
+        state=record.get("state") or props(record).get("state"),  # Resource Graph: in properties
     )
 
 
@@ -524,6 +653,7 @@ def _guest(record: dict[str, Any]) -> GuestFacts:
         ),
         proxy_authenticated=proxy.get("authenticated"),
         collected_at=record.get("collected_at"),
+        proxy_url=proxy.get("url"),
     )
 
 
@@ -553,6 +683,7 @@ def _role_assignment(record: dict[str, Any]) -> RoleAssignment:
         scope=_scope(p.get("scope")),
         role_name=record.get("roleDefinitionName"),
         condition=p.get("condition") or None,
+        principal_type=p.get("principalType"),
     )
 
 

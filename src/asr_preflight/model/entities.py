@@ -62,6 +62,8 @@ class SecurityRule(Struct, frozen=True):
     destinations: tuple[str, ...]
     destination_ports: tuple[str, ...]
     default: bool = False
+    sources: tuple[str, ...] = ("*",)  # prefixes, tags or "asg:<id>"
+    source_ports: tuple[str, ...] = ("*",)
 
 
 class NetworkSecurityGroup(Struct, frozen=True):
@@ -79,6 +81,11 @@ class NetworkInterface(Struct, frozen=True):
     nsg_id: str | None = None
     accelerated_networking: bool = False
     public_ip_ids: tuple[str, ...] = ()
+    primary: bool | None = None  # the VM's primary NIC (the one with the default gateway)
+    private_ips: tuple[str, ...] = ()  # primary IP configuration first
+    asg_ids: tuple[str, ...] = ()  # application security groups of its IP configurations
+    backend_pool_ids: tuple[str, ...] = ()  # load balancer backend pools it is in
+    dns_servers: tuple[str, ...] = ()  # NIC-level DNS servers (override the VNet's)
 
 
 class Subnet(Struct, frozen=True):
@@ -90,6 +97,48 @@ class Subnet(Struct, frozen=True):
     route_table_id: str | None = None
     service_endpoints: tuple[str, ...] = ()
     nat_gateway_id: str | None = None
+    address_prefixes: tuple[str, ...] = ()
+    # (service, regions) of each service endpoint, e.g. ("Microsoft.Storage", ("eastus", "westus"))
+    endpoint_locations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    default_outbound_access: bool | None = None  # False: a private subnet, no implicit egress
+    private_endpoint_ids: tuple[str, ...] = ()
+
+
+class VirtualNetwork(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    address_prefixes: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()  # empty: Azure-provided DNS
+
+
+class LoadBalancer(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    sku: str | None  # Basic | Standard | Gateway
+    public: bool  # a frontend has a public IP
+    pool_ids: tuple[str, ...] = ()
+    outbound_rule_pools: tuple[tuple[str, str], ...] = ()  # (rule name, backend pool id)
+    snat_pools: tuple[tuple[str, str], ...] = ()  # load-balancing rules that SNAT outbound
+
+
+class NatGateway(Struct, frozen=True):
+    id: str
+    name: str
+    public_ips: int  # public IP addresses and prefixes attached
+
+
+class NetworkMapping(Struct, frozen=True):
+    """An ASR network mapping (vault replicationNetworkMappings): source VNet → target VNet."""
+
+    id: str
+    name: str
+    primary_network_id: str
+    recovery_network_id: str
+    primary_location: str | None = None
+    recovery_location: str | None = None
+    state: str | None = None
 
 
 class Route(Struct, frozen=True):
@@ -118,6 +167,9 @@ class StorageAccount(Struct, frozen=True):
     allow_shared_key_access: bool | None = None  # None: Azure's default, which allows it
     hierarchical_namespace: bool = False
     blob_soft_delete: bool | None = None  # None: blob service properties not exported
+    virtual_network_rules: tuple[str, ...] = ()  # subnet ids the firewall allows
+    ip_rules: tuple[str, ...] = ()
+    private_endpoints: tuple[tuple[str, str], ...] = ()  # (private endpoint id, approval status)
 
 
 class Vault(Struct, frozen=True):
@@ -196,6 +248,7 @@ class GuestFacts(Struct, frozen=True):
     endpoints: tuple[Endpoint, ...] = ()
     proxy_authenticated: bool | None = None
     collected_at: str | None = None
+    proxy_url: str | None = None
 
 
 class RoleAssignment(Struct, frozen=True):
@@ -205,6 +258,7 @@ class RoleAssignment(Struct, frozen=True):
     scope: str  # lower-case, no trailing slash; "" is the root "/"
     role_name: str | None = None
     condition: str | None = None
+    principal_type: str | None = None  # User | Group | ServicePrincipal …
 
 
 class Permission(Struct, frozen=True):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from asr_preflight.model import ids
 from asr_preflight.model.entities import (
     DenyAssignment,
     GuestFacts,
+    LoadBalancer,
+    NatGateway,
     NetworkInterface,
+    NetworkMapping,
     NetworkSecurityGroup,
     Provider,
     ResourceGroup,
@@ -21,6 +25,7 @@ from asr_preflight.model.entities import (
     Usage,
     Vault,
     VirtualMachine,
+    VirtualNetwork,
     VmSku,
 )
 from asr_preflight.snapshot import Snapshot
@@ -56,7 +61,14 @@ class Estate:
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
     deny_assignments: list[DenyAssignment] = field(default_factory=list)
-    principal_groups: frozenset[str] = frozenset()  # groups of the principal being checked
+    # group object ids per principal; the None key: memberships exported without saying whose
+    memberships: dict[str | None, frozenset[str]] = field(default_factory=dict)
+    vnets: dict[str, VirtualNetwork] = field(default_factory=dict)
+    load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
+    nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
+    network_mappings: list[NetworkMapping] = field(default_factory=list)
+    # Analysis engines memoise here what they derive once per estate (e.g. network paths).
+    analyses: dict[Any, Any] = field(default_factory=dict, repr=False)
     _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
     _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
     _networks: dict[str, VmNetwork] = field(default_factory=dict)
@@ -68,15 +80,22 @@ class Estate:
             if facts.name:
                 self._guest_by_name[facts.name.lower()] = facts
 
+    def groups_of(self, principal_id: str) -> frozenset[str] | None:
+        """The principal's groups, or None when no export says which groups it is in."""
+        groups = self.memberships.get(principal_id.lower())
+        return groups if groups is not None else self.memberships.get(None)
+
     def has(self, kind: str) -> bool:
         """Whether the snapshot covered this kind at all (an empty export counts)."""
         return kind in self.present
 
     def guest(self, vm: VirtualMachine) -> GuestFacts | None:
-        """Guest facts match a VM by its unique vmId first, then by name."""
+        """Guest facts match a VM by its unique vmId; by name only when the facts carry no vmId
+        (a namesake elsewhere must not lend its trust store)."""
         if vm.vm_id and (facts := self._guest_by_vm_id.get(vm.vm_id.lower())):
             return facts
-        return self._guest_by_name.get(vm.name.lower())
+        facts = self._guest_by_name.get(vm.name.lower())
+        return facts if facts is not None and not facts.vm_id else None
 
     def nics_of(self, vm: VirtualMachine) -> list[NetworkInterface | None]:
         return [self.nics.get(ids.key(nic_id)) for nic_id in vm.nic_ids]
@@ -127,6 +146,7 @@ class Estate:
             if usage.location != location:
                 continue
             if usage.subscription_id == subscription_id or (
-                    usage.subscription_id is None and usage.name.lower() not in by_name):
+                usage.subscription_id is None and usage.name.lower() not in by_name
+            ):
                 by_name[usage.name.lower()] = usage
         return list(by_name.values())

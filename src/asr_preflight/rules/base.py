@@ -34,7 +34,7 @@ class Out:
                 area=self.rule.area,
                 status=status,
                 resource_id=resource_id,
-                # A pass or skip predicts no error; the others predict the rule's, or a finer one.
+                # Only a fail or warn predicts an error: the rule's, or a finer one it names.
                 asr_error_code=code
                 if code is not None or status in _NO_ERROR
                 else self.rule.asr_error_code,
@@ -93,7 +93,7 @@ class Out:
         self.add(Status.SKIP, resource_id, message)
 
 
-_NO_ERROR = (Status.PASS, Status.SKIP)
+_NO_ERROR = (Status.PASS, Status.SKIP, Status.UNKNOWN)
 Evaluate = Callable[[Context, Out], None]
 
 

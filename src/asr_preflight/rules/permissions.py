@@ -114,8 +114,9 @@ def estate_plan(ctx: Context) -> Plan:
     usable = usable_cache_accounts(ctx)
     if not usable:
         conditions.add("new_cache_account")
-    return Plan(vault.id if vault else None, usable[0].id if usable else None,
-                frozenset(conditions))
+    return Plan(
+        vault.id if vault else None, usable[0].id if usable else None, frozenset(conditions)
+    )
 
 
 def vm_conditions(ctx: Context, vm: VirtualMachine, plan: Plan) -> frozenset[str]:
@@ -160,12 +161,14 @@ def evaluator_for(ctx: Context) -> Evaluator | None:
     if not ctx.principal_id:
         return None
     estate = ctx.estate
+    groups = estate.groups_of(ctx.principal_id)
     return Evaluator(
         ctx.principal_id,
         estate.role_assignments,
         estate.role_definitions,
         estate.deny_assignments,
-        estate.principal_groups | set(ctx.principal_groups),
+        (groups or frozenset()) | set(ctx.principal_groups),
+        memberships_known=groups is not None or bool(ctx.principal_groups),
     )
 
 

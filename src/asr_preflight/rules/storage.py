@@ -16,6 +16,7 @@ from asr_preflight.plan.existing import cache_accounts, candidate_vaults
 from asr_preflight.rules.base import Context, Out, rule
 from asr_preflight.rules.vault import EXPORT_VAULTS
 
+EXPORT_DISKS = "az disk list -o json > disks.json"
 EXPORT_STORAGE = "az storage account list -o json > storage-accounts.json"
 
 
@@ -112,6 +113,7 @@ def premium_target_india(ctx: Context, out: Out) -> None:
         return
     for vm in ctx.vms:
         premium = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premium")]
+        untyped = _untyped(vm)
         if premium:
             out.warn(
                 vm.id,
@@ -120,6 +122,8 @@ def premium_target_india(ctx: Context, out: Out) -> None:
                 "did not allow",
                 "confirm with current docs or choose standard replica disks",
             )
+        elif untyped:
+            out.unknown(vm.id, f"disk type unknown for {', '.join(untyped)}", EXPORT_DISKS)
         else:
             out.pass_(vm.id, "no premium disks")
 
@@ -146,59 +150,97 @@ class DiskLimits:
         )
 
 
-def _size_problems(
-    vm: VirtualMachine, limits: DiskLimits
-) -> tuple[list[str], list[str], int | None]:
-    """(problems, disks without a size, error code)."""
-    min_mib, os_max = limits.min_mib, limits.os_max
-    data_max, data_max_unmanaged = limits.data_max, limits.data_max_unmanaged
-    max_disks = limits.max_data_disks
-    problems, unsized, code = [], [], None
+def _too_small(vm: VirtualMachine, limits: DiskLimits) -> tuple[list[str], list[str]]:
+    """(disks under the minimum, disks without a size)."""
+    small, unsized = [], []
     for disk in vm.disks:
         if disk.ephemeral:
             continue
         if disk.size_gib is None:
             unsized.append(disk.name)
-        elif disk.size_gib * 1024 < min_mib:
-            problems.append(
-                f"{disk.name} is {disk.size_gib:g} GiB, under the {min_mib} MiB minimum"
+        elif disk.size_gib * 1024 < limits.min_mib:
+            small.append(
+                f"{disk.name} is {disk.size_gib:g} GiB, under the {limits.min_mib} MiB minimum"
             )
-            code = 150172
-        elif disk.role == "os" and disk.size_gib > os_max:
-            problems.append(f"OS disk {disk.name} is {disk.size_gib:g} GiB, over {os_max} GiB")
-        elif disk.role == "data":
-            limit = data_max if disk.managed else data_max_unmanaged
-            if disk.size_gib > limit:
-                problems.append(f"data disk {disk.name} is {disk.size_gib:g} GiB, over {limit} GiB")
+    return small, unsized
+
+
+def _too_large(vm: VirtualMachine, limits: DiskLimits) -> list[str]:
+    problems = []
+    for disk in vm.disks:
+        if disk.size_gib is None or disk.ephemeral:
+            continue
+        if disk.role == "os" and disk.size_gib > limits.os_max:
+            problems.append(
+                f"OS disk {disk.name} is {disk.size_gib:g} GiB, over {limits.os_max} GiB"
+            )
+        limit = limits.data_max if disk.managed else limits.data_max_unmanaged
+        if disk.role == "data" and disk.size_gib > limit:
+            problems.append(f"data disk {disk.name} is {disk.size_gib:g} GiB, over {limit} GiB")
     data_disks = sum(1 for d in vm.disks if d.role == "data")
-    if data_disks > max_disks:
-        problems.append(f"{data_disks} data disks, over the {max_disks} ASR protects")
-    return problems, unsized, code
+    if data_disks > limits.max_data_disks:
+        problems.append(f"{data_disks} data disks, over the {limits.max_data_disks} ASR protects")
+    return problems
+
+
+def _untyped(vm: VirtualMachine) -> list[str]:
+    """Managed disks whose SKU neither the VM nor the disk export gives."""
+    return [d.name for d in vm.disks if d.managed and not d.ephemeral and not d.sku]
+
+
+def _unsized(out: Out, vm: VirtualMachine, unsized: list[str]) -> None:
+    out.unknown(
+        vm.id, f"size unknown for {', '.join(unsized)}", "az disk list -o json > disks.json"
+    )
 
 
 @rule(
     "ASR-STO-004",
     Area.STORAGE,
-    "Disk sizes and counts are within ASR limits",
-    sources=("SM-2025", "TS-2024"),
+    "Every disk is at least 1 GiB",
+    sources=("TS-2024", "SM-2025"),
     code=150172,
 )
-def disk_sizes(ctx: Context, out: Out) -> None:
-    """Disks under 1 GiB fail with 150172; OS disks over 4,095 GiB, data disks over 32 TiB
-    (managed) and more than 64 data disks are outside the support matrix."""
+def disk_minimum(ctx: Context, out: Out) -> None:
+    """Protection cannot be enabled on a VM with a disk under 1,024 MiB (150172)."""
     limits = DiskLimits.current()
     for vm in ctx.vms:
-        problems, unsized, code = _size_problems(vm, limits)
-        if problems:
+        small, unsized = _too_small(vm, limits)
+        if small:
             out.fail(
-                vm.id, "; ".join(problems), "resize or exclude the disk from replication", code=code
+                vm.id,
+                "; ".join(small),
+                "resize the disk to at least 1 GiB, or exclude it from replication",
             )
         elif unsized:
-            out.unknown(
-                vm.id, f"size unknown for {', '.join(unsized)}", "az disk list -o json > disks.json"
-            )
+            _unsized(out, vm, unsized)
         else:
-            out.pass_(vm.id, f"{len(vm.disks)} disks within limits")
+            out.pass_(vm.id, f"all {len(vm.disks)} disks are at least 1 GiB")
+
+
+@rule(
+    "ASR-STO-007",
+    Area.STORAGE,
+    "Disk sizes and counts are within ASR's maximums",
+    sources=("SM-2025",),
+)
+def disk_maximums(ctx: Context, out: Out) -> None:
+    """OS disks up to 4,095 GiB, data disks up to 32 TiB (managed) or 4 TiB (unmanaged), and up
+    to 64 data disks per VM; larger disks are outside the support matrix."""
+    limits = DiskLimits.current()
+    for vm in ctx.vms:
+        problems = _too_large(vm, limits)
+        unsized = [d.name for d in vm.disks if d.size_gib is None and not d.ephemeral]
+        if problems:
+            out.fail(
+                vm.id,
+                "; ".join(problems),
+                "shrink or split the disk, or exclude it from replication",
+            )
+        elif unsized:
+            _unsized(out, vm, unsized)
+        else:
+            out.pass_(vm.id, f"{len(vm.disks)} disks within the maximums")
 
 
 def _unsupported(
@@ -244,6 +286,8 @@ def disk_kinds(ctx: Context, out: Out) -> None:
                 "preview, through PowerShell",
                 "enable replication with PowerShell, or convert the disks",
             )
+        elif untyped := _untyped(vm):
+            out.unknown(vm.id, f"disk type unknown for {', '.join(untyped)}", EXPORT_DISKS)
         else:
             out.pass_(vm.id, "all disks can be replicated")
 
@@ -271,6 +315,23 @@ def _cache_setting_problems(account: StorageAccount) -> tuple[list[str], list[st
     return blocking, advice, unknown
 
 
+def _cache_fix(account: StorageAccount) -> str:
+    """Commands for exactly the settings that block this account."""
+    fixes = []
+    if account.allow_shared_key_access is False:
+        fixes.append(
+            f"az storage account update --name {account.name} --allow-shared-key-access true"
+        )
+    if account.blob_soft_delete:
+        fixes.append(
+            f"az storage account blob-service-properties update --account-name "
+            f"{account.name} --enable-delete-retention false"
+        )
+    if not fixes:  # the kind itself is wrong: no setting fixes it
+        return "use a general-purpose v2 (StorageV2) account as the cache"
+    return "use another cache account, or fix this one: " + "; ".join(fixes)
+
+
 @rule(
     "ASR-STO-006",
     Area.STORAGE,
@@ -294,10 +355,7 @@ def cache_settings(ctx: Context, out: Out) -> None:
                 Status.FAIL if chosen else Status.WARN,
                 account.id,
                 f"cache account {account.name}: " + "; ".join(blocking + advice),
-                "use another cache account, or fix: az storage account update "
-                f"--name {account.name} --allow-shared-key-access true; az storage account "
-                f"blob-service-properties update --account-name {account.name} "
-                "--enable-delete-retention false",
+                _cache_fix(account),
                 affected_vms=affected,
             )
         elif unknown:

@@ -26,23 +26,25 @@ def vault_in_target_region(ctx: Context, out: Out) -> None:
     if not ctx.estate.has(VAULT):
         out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
         return
+    region = display(ctx.target_region)
+    chosen = candidate_vaults(ctx) if ctx.vault_id else []
     target = [v for v in candidate_vaults(ctx) if v.location == ctx.target_region]
-    if target:
-        out.pass_(target[0].id, f"vault {target[0].name} is in {display(ctx.target_region)}")
-    elif ctx.vault_id:
-        out.fail(
-            ctx.vault_id,
-            f"the chosen vault is not in {display(ctx.target_region)}",
-            f"choose a vault in {display(ctx.target_region)} or create one there",
-        )
+    if ctx.vault_id and not chosen:
+        # A named vault is estate-wide: resource None makes the finding concern every VM.
+        out.unknown(None, f"vault {ctx.vault_id} is not in the vault export", EXPORT_VAULTS)
+    elif target:
+        out.pass_(target[0].id, f"vault {target[0].name} is in {region}")
+    elif chosen and chosen[0].location != ctx.source_region:
+        out.warn(None, f"vault {chosen[0].name} is in {display(chosen[0].location)}: allowed, "
+                 f"but ASR recommends the vault in the target region, {region}",
+                 f"consider a vault in {region}")
+    elif not chosen:
+        out.warn(None, f"no Recovery Services vault in {region}; enabling replication will "
+                 "need a new one",
+                 f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
+                 f"<rg-in-{ctx.target_region}> --location {ctx.target_region}")
     else:
-        out.warn(
-            None,
-            f"no Recovery Services vault in {display(ctx.target_region)}; enabling "
-            "replication will need a new one",
-            f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
-            f"<rg-in-{ctx.target_region}> --location {ctx.target_region}",
-        )
+        out.skip(None, "the chosen vault is in the source region; ASR-VAULT-002 reports it")
 
 
 @rule(
@@ -61,7 +63,7 @@ def vault_not_in_source_region(ctx: Context, out: Out) -> None:
     in_source = [v for v in vaults if v.location == ctx.source_region]
     if ctx.vault_id and in_source:
         out.fail(
-            in_source[0].id,
+            None,
             f"vault {in_source[0].name} is in {display(ctx.source_region)}, "
             "the source region, so it cannot protect these VMs",
             f"use a vault in {display(ctx.target_region)}",
@@ -90,12 +92,10 @@ def region_can_host_vault(ctx: Context, out: Out) -> None:
     allowed, source = vault_allowed(ctx.target_region)
     region = display(ctx.target_region)
     if not allowed:
-        out.fail(
-            None,
-            f"Recovery Services vaults cannot be created in {region} ({source})",
-            "put the vault in another region than the source; the VMs can still fail over "
-            f"to {region}",
-        )
+        out.warn(None, f"Recovery Services vaults cannot be created in {region} ({source}); "
+                 f"VMs can still fail over to {region}",
+                 f"create the vault in a region other than {region} and "
+                 f"{display(ctx.source_region)}")
         return
     if any(v.location == ctx.target_region for v in candidate_vaults(ctx)):
         out.pass_(None, f"a vault already exists in {region}")
@@ -112,8 +112,9 @@ def region_can_host_vault(ctx: Context, out: Out) -> None:
         elif ctx.target_region in where:
             out.pass_(f"/subscriptions/{sub}", f"vaults can be created in {region}")
         else:
-            out.fail(
+            out.warn(
                 f"/subscriptions/{sub}",
                 f"this subscription cannot create vaults in {region}",
-                "choose another vault region, or ask Azure support to enable the region",
+                "create the vault in another region (any but the source), or ask Azure support "
+                "to enable the region",
             )

@@ -14,6 +14,12 @@ from typing import Any
 
 from asr_preflight.errors import InputError
 
+# Resource Graph's ResourceContainers table names these types its own way.
+_TYPE_ALIASES = {
+    "microsoft.resources/subscriptions/resourcegroups": "microsoft.resources/resourcegroups",
+    "microsoft.resources/subscriptions": "subscriptions",
+}
+
 UNRECOGNISED = (
     "expected an Azure resource with a 'type', a VM size SKU (az vm list-skus), a usage "
     "(az vm list-usage), a provider (az provider list), a location (az account "
@@ -49,6 +55,7 @@ EMPTY_FILE_HINTS: tuple[tuple[str, str], ...] = (
     ("deny", "microsoft.authorization/denyassignments"),
     ("sku", SKUS),
     ("usage", USAGES),
+    ("member", GROUPS),
 )
 
 
@@ -59,7 +66,9 @@ class Document:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     location: str | None = None  # from a {"location": ...} wrapper or a REST example's parameters
     subscription_id: str | None = None
+    principal_id: str | None = None  # whose group memberships: {"principalId": ..., "value": [...]}
     empty: bool = False
+    may_hold_secrets: bool = True  # the loader clears it when the raw bytes hold no marker
 
     def add(self, kind: str, record: dict[str, Any]) -> None:
         self.records.setdefault(kind, []).append(record)
@@ -74,7 +83,7 @@ def classify_document(doc: Any, file: str) -> Document:
         body = _ok_body(doc["responses"])
         if body is None:
             raise InputError(file, "$.responses", "expected a 200 response with a 'body'")
-        doc, base = body, '$.responses["200"].body'
+        doc, base = _instance_view_as_vm(body, params), '$.responses["200"].body'
     else:
         base = "$"
     base, items, single = _items(doc, base, file, out)
@@ -88,6 +97,21 @@ def classify_document(doc: Any, file: str) -> Document:
             raise InputError(file, path, UNRECOGNISED)
         out.add(kind, record)
     return out
+
+
+def _instance_view_as_vm(body: Any, params: dict[str, Any]) -> Any:
+    """A VirtualMachines_InstanceView answer names no VM; the request parameters do."""
+    names = [params.get(k) for k in ("subscriptionId", "resourceGroupName", "vmName")]
+    if not (isinstance(body, dict) and "vmAgent" in body and "id" not in body and all(names)):
+        return body
+    sub, group, vm = names
+    return {
+        "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/"
+        f"virtualMachines/{vm}",
+        "name": vm,
+        "type": "Microsoft.Compute/virtualMachines",
+        "properties": {"instanceView": body},
+    }
 
 
 def _ok_body(responses: dict[str, Any]) -> Any:
@@ -115,6 +139,7 @@ def _items(doc: Any, base: str, file: str, out: Document) -> tuple[str, list[Any
     if isinstance(doc.get("value"), list):
         out.location = out.location or _str(doc.get("location"))
         out.subscription_id = out.subscription_id or _str(doc.get("subscriptionId"))
+        out.principal_id = _str(doc.get("principalId"))
         return f"{base}.value", doc["value"], False
     return base, [doc], True
 
@@ -144,7 +169,7 @@ def classify_record(record: dict[str, Any]) -> str | None:
         return GROUPS
     rtype = record.get("type")
     if isinstance(rtype, str) and "/" in rtype:
-        return rtype.lower()
+        return _TYPE_ALIASES.get(rtype.lower(), rtype.lower())
     if "resourceType" in record and ("capabilities" in record or "locationInfo" in record):
         return SKUS
     if "currentValue" in record and "limit" in record and isinstance(record.get("name"), dict):

@@ -15,6 +15,11 @@ _BYTE_AT = re.compile(r"\(byte (\d+)\)")
 
 
 def read_json(path: Path) -> Any:
+    return read_json_bytes(path)[0]
+
+
+def read_json_bytes(path: Path) -> tuple[Any, bytes]:
+    """The decoded document and the raw bytes (for the secret-marker scan)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -24,7 +29,7 @@ def read_json(path: Path) -> Any:
     if not data.strip():
         raise InputError(str(path), "$", "expected JSON, found an empty file")
     try:
-        return _decoder.decode(data)
+        return _decoder.decode(data), data
     except msgspec.DecodeError as exc:
         raise InputError(
             str(path), "$", f"expected valid JSON: {_locate(str(exc), data)}"

@@ -15,8 +15,8 @@ import msgspec
 from asr_preflight.errors import InputError
 from asr_preflight.knowledge import regions
 from asr_preflight.snapshot import detect
-from asr_preflight.snapshot.jsonfile import read_json
-from asr_preflight.snapshot.redact import redact
+from asr_preflight.snapshot.jsonfile import read_json_bytes
+from asr_preflight.snapshot.redact import may_hold_secrets, redact
 
 SCHEMA_VERSION = 1
 
@@ -39,6 +39,13 @@ class UsageBlock(msgspec.Struct):
     subscription_id: str | None = None
 
 
+class MembershipBlock(msgspec.Struct):
+    """Groups a principal belongs to; `principal_id` None means "the principal being checked"."""
+
+    value: list[dict[str, Any]]
+    principal_id: str | None = None
+
+
 class Snapshot(msgspec.Struct):
     schema: str = detect.SNAPSHOT_SCHEMA
     version: int = SCHEMA_VERSION
@@ -50,6 +57,7 @@ class Snapshot(msgspec.Struct):
     collection_errors: list[CollectionError] = msgspec.field(default_factory=list)
     records: dict[str, list[dict[str, Any]]] = msgspec.field(default_factory=dict)
     usages: list[UsageBlock] = msgspec.field(default_factory=list)
+    memberships: list[MembershipBlock] = msgspec.field(default_factory=list)
     # Kinds the exports covered, even when empty: "no route tables" differs from "not exported".
     present: list[str] = msgspec.field(default_factory=list)
 
@@ -62,11 +70,11 @@ def load_snapshot(path: Path) -> Snapshot:
         raise InputError(str(path), "", "no such file or folder")
     if path.is_dir():
         return _load_folder(path)
-    doc = read_json(path)
+    doc, raw = read_json_bytes(path)
     if isinstance(doc, dict) and doc.get("schema") == detect.SNAPSHOT_SCHEMA:
-        return _load_snapshot_file(doc, path)
+        return _load_snapshot_file(doc, path, raw)
     snap = Snapshot(origin=str(path))
-    document = detect.classify_document(doc, str(path))
+    document = _classify(doc, raw, path)
     _check_locations(
         document, path, _exported_regions([document.records.get(detect.LOCATIONS, [])])
     )
@@ -78,7 +86,13 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> None:
     path.write_bytes(msgspec.json.format(msgspec.json.encode(snapshot), indent=1))
 
 
-def _load_snapshot_file(doc: dict[str, Any], path: Path) -> Snapshot:
+def _classify(doc: Any, raw: bytes, file: Path) -> detect.Document:
+    document = detect.classify_document(doc, str(file))
+    document.may_hold_secrets = may_hold_secrets(raw)
+    return document
+
+
+def _load_snapshot_file(doc: dict[str, Any], path: Path, raw: bytes) -> Snapshot:
     version = doc.get("version")
     if version != SCHEMA_VERSION:
         raise InputError(
@@ -90,6 +104,10 @@ def _load_snapshot_file(doc: dict[str, Any], path: Path) -> Snapshot:
         raise InputError(str(path), _json_path(str(exc)), _reason(str(exc))) from None
     for block in snap.usages:
         _check_region(block.location, path, "$.usages[].location")
+    if may_hold_secrets(raw):  # a snapshot written by someone else's tool, or edited by hand
+        snap.records = {
+            kind: [redact(kind, r) for r in records] for kind, records in snap.records.items()
+        }
     return snap
 
 
@@ -103,7 +121,7 @@ def _load_folder(folder: Path) -> Snapshot:
         )
     docs = []
     for file in files:
-        doc = read_json(file)
+        doc, raw = read_json_bytes(file)
         if isinstance(doc, dict) and doc.get("schema") == detect.SNAPSHOT_SCHEMA:
             raise InputError(
                 str(file),
@@ -111,7 +129,7 @@ def _load_folder(folder: Path) -> Snapshot:
                 "a snapshot file cannot sit inside an export folder; "
                 "pass it on its own with --snapshot",
             )
-        docs.append((file, detect.classify_document(doc, str(file))))
+        docs.append((file, _classify(doc, raw, file)))
     snap = Snapshot(origin=str(folder))
     exported = _exported_regions(d.records.get(detect.LOCATIONS, []) for _, d in docs)
     for file, doc in docs:
@@ -146,16 +164,23 @@ def _check_locations(doc: detect.Document, file: Path, exported: set[str]) -> No
 
 
 def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
+    groups = doc.records.get(detect.GROUPS, [])
+    if groups or doc.principal_id or (doc.empty and _empty_kind(file) == detect.GROUPS):
+        principal = doc.principal_id.lower() if doc.principal_id else None
+        snap.memberships.append(MembershipBlock(value=groups, principal_id=principal))
     if doc.empty:
         hinted = _empty_kind(file)
         if hinted and hinted not in snap.present:
             snap.present.append(hinted)
         return
     for kind, records in doc.records.items():
+        if kind == detect.GROUPS:
+            continue  # kept as membership blocks above
         if kind == detect.USAGES:
             _add_usages(snap, records, doc, file)
         else:
-            snap.records.setdefault(kind, []).extend(redact(kind, r) for r in records)
+            kept = [redact(kind, r) for r in records] if doc.may_hold_secrets else records
+            snap.records.setdefault(kind, []).extend(kept)
         if kind not in snap.present:
             snap.present.append(kind)
 

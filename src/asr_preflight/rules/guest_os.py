@@ -1,0 +1,267 @@
+"""VM area, seen from inside the guest: GRUB device names, Windows services, OS filesystems.
+
+These rules read sections that only the in-guest probe (`asr-preflight guest`) writes: `grub`,
+`services` and `filesystems`. Guest facts written before the probe collected them (or by hand)
+do not have them; such VMs are listed once, as a skip, rather than judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asr_preflight.findings import Area
+from asr_preflight.model.entities import VirtualMachine
+from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.snapshot.detect import GUEST_FACTS
+
+PROBE_HOWTO = (
+    "run the in-guest probe (asr-preflight guest, or the script from "
+    "asr-preflight guest --emit-script) in the VM and pass its output with --guest-dir"
+)
+SUPPORTED_FILESYSTEMS = ("ext3", "ext4", "xfs", "btrfs")  # SM-2025
+_REQUIRED_SERVICES = {"COMSysApp": "COM+ System Application", "VSS": "Volume Shadow Copy"}
+_STATE = {"disabled": "disabled", "missing": "not installed"}
+_LISTED = 10
+
+Raw = Callable[[VirtualMachine], dict[str, Any] | None]
+
+
+def raw_guest_facts(ctx: Context) -> Raw:
+    """The raw guest-facts record the estate matched to a VM (same vmId-then-name matching):
+    the typed model carries only the fields the older rules read."""
+    records = ctx.estate.snapshot.of(GUEST_FACTS)
+    facts = ctx.estate.guest_facts
+    if len(records) == len(facts):
+        by_facts = {id(f): r for f, r in zip(facts, records, strict=True)}
+
+        def matched(vm: VirtualMachine) -> dict[str, Any] | None:
+            found = ctx.estate.guest(vm)
+            return by_facts.get(id(found)) if found is not None else None
+
+        return matched
+    by_id: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, dict[str, Any]] = {}
+    for record in records:
+        vm_info = record.get("vm") or {}
+        if vm_info.get("vm_id"):
+            by_id[str(vm_info["vm_id"]).lower()] = record
+        if vm_info.get("name"):
+            by_name[str(vm_info["name"]).lower()] = record
+
+    def fallback(vm: VirtualMachine) -> dict[str, Any] | None:
+        return (vm.vm_id and by_id.get(vm.vm_id.lower())) or by_name.get(vm.name.lower())
+
+    return fallback
+
+
+def _family(vm: VirtualMachine, record: dict[str, Any] | None) -> str | None:
+    family = ((record or {}).get("os") or {}).get("family")
+    if isinstance(family, str) and family:
+        return family.lower()
+    return vm.os_type.lower() if vm.os_type else None
+
+
+def _section(
+    ctx: Context, family: str, key: str
+) -> tuple[list[tuple[VirtualMachine, Any]], list[str]]:
+    """(VMs of this OS family whose guest facts hold the section, names of those that don't)."""
+    raw = raw_guest_facts(ctx)
+    judged, missing = [], []
+    for vm in ctx.vms:
+        record = raw(vm)
+        if _family(vm, record) != family:
+            continue
+        section = (record or {}).get(key)
+        if section is None:
+            missing.append(vm.name)
+        else:
+            judged.append((vm, section))
+    return judged, missing
+
+
+def _skip_missing(out: Out, missing: list[str], what: str) -> None:
+    if not missing:
+        return
+    names = ", ".join(missing[:_LISTED]) + (
+        f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
+    )
+    out.skip(
+        None,
+        f"{what} not collected for {len(missing)} VM(s) (no guest facts, or facts without "
+        f"this section): {names}; to check them, {PROBE_HOWTO}",
+    )
+
+
+@rule(
+    "ASR-VM-101",
+    Area.VM,
+    "GRUB refers to the root and resume devices by UUID",
+    sources=("TS-2024", "TSPROT-2025"),
+    code=151126,
+)
+def grub_by_uuid(ctx: Context, out: Out) -> None:
+    """Enabling protection fails (151126) when /boot/grub/grub.cfg, /boot/grub2/grub.cfg,
+    /etc/default/grub or /boot/grub/menu.lst name the root or resume partition by device name
+    (root=/dev/sda2) instead of UUID, and (151124) when rd.lvm.lv / rd_LVM_LV name LVM volumes
+    that do not exist. Linux only; needs guest facts from the in-guest probe."""
+    judged, missing = _section(ctx, "linux", "grub")
+    for vm, grub in judged:
+        files = [f for f in grub.get("files") or () if isinstance(f, dict)]
+        by_name = [
+            f"{f.get('path')}: {', '.join(f.get('device_refs') or ())}"
+            for f in files
+            if f.get("device_refs")
+        ]
+        volumes = [v for v in grub.get("lvm_volumes") or () if isinstance(v, dict)]
+        absent = [str(v.get("volume")) for v in volumes if v.get("exists") is False]
+        unread = [str(f.get("path")) for f in files if not f.get("readable")]
+        unsure = [str(v.get("volume")) for v in volumes if v.get("exists") is None]
+        if by_name:
+            out.fail(
+                vm.id,
+                "GRUB names devices instead of UUIDs: " + "; ".join(by_name),
+                "replace root=/dev/sdX and resume=/dev/sdX with root=UUID=<uuid> and "
+                "resume=UUID=<uuid> (blkid prints the UUIDs) in those files, then regenerate "
+                "grub.cfg (grub2-mkconfig -o /boot/grub2/grub.cfg, or update-grub)",
+            )
+        if absent:
+            out.fail(
+                vm.id,
+                "GRUB names LVM volumes that do not exist: " + ", ".join(absent),
+                "create the missing logical volumes, or remove those rd.lvm.lv / rd_LVM_LV "
+                "parameters from the GRUB configuration and regenerate grub.cfg",
+                code=151124,
+            )
+        if by_name or absent:
+            continue
+        if unread or unsure:
+            what = [f"could not read {', '.join(unread)}"] if unread else []
+            what += [f"could not tell whether {', '.join(unsure)} exist"] if unsure else []
+            out.unknown(
+                vm.id,
+                "; ".join(what),
+                "run the probe as root (sudo python3 probe.py ...) so it can read the GRUB "
+                "configuration, and pass its output with --guest-dir",
+            )
+        elif not files:
+            out.pass_(vm.id, "none of the GRUB files ASR checks exists, so none names a device")
+        else:
+            checked = ", ".join(str(f.get("path")) for f in files)
+            out.pass_(vm.id, f"GRUB names no device by /dev name ({checked})")
+    _skip_missing(out, missing, "GRUB configuration")
+
+
+@rule(
+    "ASR-VM-102",
+    Area.VM,
+    "The COM+ System Application and Volume Shadow Copy services are not disabled",
+    sources=("TS-2018", "TS-2024"),
+    code=151025,
+)
+def windows_services_enabled(ctx: Context, out: Out) -> None:
+    """The Site Recovery extension fails to install (151025) when the COM+ System Application
+    or Volume Shadow Copy service is disabled; their startup type must be Automatic or Manual.
+    Windows only; needs guest facts from the in-guest probe."""
+    judged, missing = _section(ctx, "windows", "services")
+    for vm, services in judged:
+        seen = {str(s.get("name")): s for s in services if isinstance(s, dict) and s.get("name")}
+        disabled = [
+            f"{display} ({name}) is {_STATE[seen[name]['start_type']]}"
+            for name, display in _REQUIRED_SERVICES.items()
+            if name in seen and seen[name].get("start_type") in _STATE
+        ]
+        unread = [
+            display
+            for name, display in _REQUIRED_SERVICES.items()
+            if name not in seen or not seen[name].get("start_type")
+        ]
+        if disabled:
+            out.fail(
+                vm.id,
+                "; ".join(disabled),
+                "set the startup type to Automatic or Manual, as administrator: "
+                "sc config COMSysApp start= demand & sc config VSS start= demand "
+                "(or in services.msc)",
+            )
+        elif unread:
+            out.unknown(
+                vm.id,
+                f"startup type not read for: {', '.join(unread)}",
+                "run the probe as administrator (it reads the start modes with sc qc) and pass "
+                "its output with --guest-dir",
+            )
+        else:
+            modes = ", ".join(
+                f"{display}: {seen[name]['start_type']}"
+                for name, display in _REQUIRED_SERVICES.items()
+            )
+            out.pass_(vm.id, modes)
+    _skip_missing(out, missing, "Windows service start modes")
+
+
+@rule(
+    "ASR-VM-103",
+    Area.VM,
+    "The Linux OS filesystems sit on the OS disk, on supported filesystem types",
+    sources=("SM-2025",),
+)
+def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
+    """The support matrix requires /, /boot, /usr, /usr/local, /var and /etc, when they are
+    separate partitions, to be on the same disk (the OS disk), and supports ext3, ext4, XFS and
+    BTRFS. Linux only; needs guest facts from the in-guest probe."""
+    judged, missing = _section(ctx, "linux", "filesystems")
+    for vm, entries in judged:
+        present = [e for e in entries if isinstance(e, dict) and e.get("exists")]
+        root = next((e for e in present if e.get("path") == "/"), None)
+        if root is None:
+            out.unknown(vm.id, "the probe could not describe the / filesystem", PROBE_HOWTO)
+            continue
+        os_disks = set(root.get("disks") or ())
+        separate = [e for e in present if e is not root and e.get("same_device_as_root") is False]
+        elsewhere = [
+            f"{e['path']} ({e.get('device')}) is on {', '.join(e['disks'])}"
+            for e in separate
+            if e.get("disks") and os_disks and not set(e["disks"]) <= os_disks
+        ]
+        unsure = [
+            f"{e['path']} ({e.get('device') or 'unknown device'})"
+            for e in present
+            if e is not root
+            and (
+                e.get("same_device_as_root") is None
+                or (e in separate and (not e.get("disks") or not os_disks))
+            )
+        ]
+        odd = sorted(
+            {
+                f"{e.get('fstype')} ({e['path']})"
+                for e in present
+                if e.get("fstype") and e["fstype"].lower() not in SUPPORTED_FILESYSTEMS
+            }
+        )
+        where = ", ".join(sorted(os_disks)) or "unknown"
+        if elsewhere:
+            out.fail(
+                vm.id,
+                f"not on the OS disk ({where}): " + "; ".join(elsewhere),
+                "move these filesystems onto the OS disk before enabling replication",
+            )
+        elif unsure:
+            out.unknown(
+                vm.id,
+                "cannot tell which disk holds " + ", ".join(unsure),
+                "check with lsblk that these filesystems are on the OS disk, or run the probe "
+                "where it can read /proc/mounts and /sys/block",
+            )
+        elif odd:
+            out.warn(
+                vm.id,
+                "filesystem type not on the support matrix (ext3, ext4, XFS, BTRFS): "
+                + ", ".join(odd),
+                "use a supported filesystem for the OS partitions",
+            )
+        else:
+            paths = ", ".join(e["path"] for e in present)
+            out.pass_(vm.id, f"{paths} on the OS disk ({where})")
+    _skip_missing(out, missing, "OS filesystem layout")

@@ -1,0 +1,135 @@
+"""The example estate, served by the HTTPS double and read with the real SDK clients, gives the
+same findings as the offline check of its export folder.
+
+Guest facts have no Azure source (the in-guest probe writes them), so the live check is given
+the same `examples/contoso/guest` folder with `--guest-dir`. Group memberships have no Resource
+Manager source either; the collector derives them from `assignedTo()`, which returns the
+principal's assignments and those of its groups, and the double answers it from the example's
+member-group files, so the two runs see the same groups.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from asr_preflight import cli, cli_collect
+from conftest import ALICE, BOB, DEV, EXAMPLE, PROD
+
+PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
+# What the example holds no export of: answered 403, so it is a collection error live and
+# "not exported" offline, and both leave the same findings.
+GAPS = {
+    (f"/subscriptions/{PROD}", "list deny assignments"),
+    (f"/subscriptions/{DEV}", "list deny assignments"),
+    (f"/subscriptions/{DEV}", "list locations"),
+    (f"/subscriptions/{PROD}/locations/eastus", "list storage usages"),
+    (f"/subscriptions/{DEV}/locations/eastus", "list storage usages"),
+}
+
+
+@pytest.fixture(autouse=True)
+def test_credential(monkeypatch, credential):
+    monkeypatch.setattr(cli_collect, "credential_factory", lambda cloud, tenant: credential)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def findings(stdout: str) -> tuple[set[tuple[str, str, str]], dict[str, str]]:
+    report = json.loads(stdout)
+    found = {(f["rule"], f["status"], (f["resource_id"] or "").lower()) for f in report["findings"]}
+    verdicts = {v["name"]: v["verdict"] for v in report["vms"]}
+    return found, verdicts
+
+
+def offline(*options: str) -> tuple[set, dict]:
+    code, out, _ = run("check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", *options)
+    assert code in (0, 1)
+    return findings(out)
+
+
+def test_collect_then_check_gives_the_offline_findings(double, tmp_path: Path, credential):
+    out = tmp_path / "snapshot.json"
+    code, _, err = run(
+        "collect",
+        "--subscription", PROD, "--subscription", DEV, *PAIR,
+        "--principal-id", BOB, "--arm-endpoint", double.url, "-o", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    snap = json.loads(out.read_bytes())
+    assert {(e["scope"], e["operation"]) for e in snap["collection_errors"]} == GAPS
+    assert snap["origin"] == f"live: {double.url}" and snap["tenant_id"].endswith("c0de")
+    code, live_out, err = run(
+        "check", "--snapshot", str(out), "--guest-dir", str(EXAMPLE / "guest"), *PAIR,
+        "--principal-id", BOB, "--output", "json",
+    )  # fmt: skip
+    assert code == 1, err  # the example blocks VMs, live as offline
+    live, live_verdicts = findings(live_out)
+    expected, expected_verdicts = offline("--principal-id", BOB)
+    assert live == expected
+    assert live_verdicts == expected_verdicts
+    assert len(expected) > 200
+    # one token, for the audience the endpoint's metadata named, shared by every client
+    assert credential.scopes == [("https://management.azure.com/.default",)]
+
+
+def test_check_live_for_alice_gives_the_offline_findings(double):
+    options = [
+        "--principal-id", ALICE, "--target-resource-group", "rg-dr-cus",
+        "--cache-storage-account", "contosoeusasrcache",
+    ]  # fmt: skip
+    code, out, err = run(
+        "check", "--live", "--subscription", PROD, "--subscription", DEV,
+        "--arm-endpoint", double.url, "--guest-dir", str(EXAMPLE / "guest"), *PAIR,
+        "--output", "json", *options,
+    )  # fmt: skip
+    assert code == 1, err
+    live, verdicts = findings(out)
+    expected, expected_verdicts = offline(*options)
+    assert live == expected and verdicts == expected_verdicts
+    # she lacks exactly listKeys on the cache account, live as offline
+    assert ("ASR-PERM-001", "fail") in {(r, s) for r, s, _ in live}
+    # only her assignments were asked for
+    queries = [e.query.get("$filter") for e in double.requests("role-assignments")]
+    assert queries and all(q == [f"assignedTo('{ALICE}')"] for q in queries)
+
+
+def test_check_live_prints_collection_errors_in_the_console_report(double):
+    code, out, _ = run(
+        "check", "--live", "--subscription", PROD, "--arm-endpoint", double.url, *PAIR,
+        "--principal-id", BOB,
+    )  # fmt: skip
+    assert code == 1
+    text = " ".join(out.split())  # rich wraps at the terminal width
+    assert f"snapshot live: {double.url}" in text
+    assert f"collection error /subscriptions/{PROD}: list deny assignments: HTTP 403" in text
+
+
+def test_live_options_are_checked_before_anything_is_read(double):
+    with pytest.raises(Exception, match="either --snapshot or --live"):
+        run("check", "--live", "--snapshot", str(EXAMPLE), "--subscription", PROD, *PAIR)
+    with pytest.raises(Exception, match="at least one subscription"):
+        run("check", "--live", *PAIR)
+    with pytest.raises(Exception, match="only apply with --live"):
+        run("check", "--snapshot", str(EXAMPLE), "--subscription", PROD, *PAIR)
+    with pytest.raises(Exception, match="expected a GUID"):
+        run("check", "--live", "--subscription", "prod", *PAIR)
+    with pytest.raises(Exception, match="expected one of AzureCloud"):
+        run("check", "--live", "--subscription", PROD, "--cloud", "Mars", *PAIR)
+    assert double.requests() == []
+
+
+def test_no_readable_subscription_is_an_error_naming_why(double, tmp_path: Path):
+    double.forbidden.update({PROD, DEV})
+    with pytest.raises(Exception, match=r"could not read any of the subscriptions: .*HTTP 403"):
+        run(
+            "collect", "--subscription", PROD, "--subscription", DEV, *PAIR,
+            "--arm-endpoint", double.url, "-o", str(tmp_path / "s.json"), "--quiet",
+        )  # fmt: skip
+    assert not (tmp_path / "s.json").exists()
