@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_live.py
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py

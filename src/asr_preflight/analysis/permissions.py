@@ -72,11 +72,12 @@ def role_grants(role: RoleDefinition, action: str, data: bool = False) -> bool:
     return any(block_grants(b, action, data) for b in role.permissions)
 
 
-def ancestors(scope: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def ancestors(scope: str) -> tuple[str, ...]:
     """The scope and every scope above it, lower-case: '/subscriptions/s', '/subscriptions/s/
     resourcegroups/r', … (intermediate non-scopes like '…/providers' are harmless)."""
     parts = scope.rstrip("/").lower().split("/")
-    return ["/".join(parts[:end]) for end in range(3, len(parts) + 1)]
+    return tuple("/".join(parts[:end]) for end in range(3, len(parts) + 1))
 
 
 def _applies_everywhere(scope: str) -> bool:

@@ -157,6 +157,12 @@ def assess(
     ]
 
 
+def _sorted_gaps(gaps: list[Gap]) -> tuple[list[Gap], list[Gap]]:
+    """(missing or denied, undecidable)."""
+    missing = [g for g in gaps if g[2].access in (Access.MISSING, Access.DENIED)]
+    return missing, [g for g in gaps if g[2].access is Access.UNKNOWN]
+
+
 def evaluator_for(ctx: Context) -> Evaluator | None:
     if not ctx.principal_id:
         return None
@@ -257,21 +263,25 @@ def required_permissions(ctx: Context, out: Out) -> None:
         return
     plan = estate_plan(ctx)
     # VMs of one resource group share every scope but their own: decide those once per group.
-    shared: dict[tuple[str, str, frozenset[str]], list[Gap]] = {}
+    split: dict[frozenset[str], tuple[tuple[Requirement, ...], tuple[Requirement, ...]]] = {}
+    shared: dict[tuple[str, str, frozenset[str]], tuple[list[Gap], list[Gap]]] = {}
     for vm in ctx.vms:
         conditions = vm_conditions(ctx, vm, plan)
-        needed = requirements(conditions)
+        if conditions not in split:
+            needed = requirements(conditions)
+            split[conditions] = (
+                tuple(r for r in needed if r.kind != "source_vm"),
+                tuple(r for r in needed if r.kind == "source_vm"),
+            )
+        group_needs, own_needs = split[conditions]
         where = scopes(ctx, vm, plan)
         group = (vm.subscription_id, vm.resource_group.lower(), conditions)
         if group not in shared:
-            shared[group] = assess(
-                evaluator, tuple(r for r in needed if r.kind != "source_vm"), where
-            )
-        gaps = shared[group] + assess(
-            evaluator, tuple(r for r in needed if r.kind == "source_vm"), where
-        )
-        missing = [g for g in gaps if g[2].access in (Access.MISSING, Access.DENIED)]
-        unknown = [g for g in gaps if g[2].access is Access.UNKNOWN]
+            shared[group] = _sorted_gaps(assess(evaluator, group_needs, where))
+        own_missing, own_unknown = _sorted_gaps(assess(evaluator, own_needs, where))
+        missing = shared[group][0] + own_missing
+        unknown = shared[group][1] + own_unknown
+        count = len(group_needs) + len(own_needs)
         if missing:
             out.fail(
                 vm.id,
@@ -289,4 +299,4 @@ def required_permissions(ctx: Context, out: Out) -> None:
                 "export the missing role definitions, or check the conditions by hand",
             )
         else:
-            out.pass_(vm.id, f"holds all {len(needed)} required actions")
+            out.pass_(vm.id, f"holds all {count} required actions")
