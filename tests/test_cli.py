@@ -66,6 +66,19 @@ def test_json_report_validates_against_the_documented_schema():
     }
 
 
+def test_json_lists_passes_only_when_asked():
+    args = ["check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB, "--output", "json"]
+    default = json.loads(cli(*args).stdout)
+    everything = json.loads(cli(*args, "--all-findings").stdout)
+    assert {f["status"] for f in default["findings"]} <= {"fail", "warn", "unknown", "skip"}
+    assert "pass" in {f["status"] for f in everything["findings"]}
+    assert default["summary"] == {**everything["summary"]}  # passes are counted either way
+    assert (
+        len(everything["findings"]) - len(default["findings"])
+        == (default["summary"]["statuses"]["pass"])
+    )
+
+
 def test_table_fits_80_columns_without_colour_when_piped():
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
     assert result.returncode == 1

@@ -191,6 +191,12 @@ def check(
     target_resource_group: TargetRgOpt = None,
     guest_dir: GuestOpt = [],  # noqa: B006
     output: OutputOpt = OutputFormat.TABLE,
+    all_findings: Annotated[
+        bool,
+        typer.Option(
+            help="JSON: list passing findings too (they are always counted in the summary)."
+        ),
+    ] = False,
     fail_on: Annotated[
         FailOn,
         typer.Option(help="Exit 1 when a VM is blocked (default), or also when one is unknown."),
@@ -220,7 +226,7 @@ def check(
         )
         result = run_check(context)
         if output is OutputFormat.JSON:
-            write_report(build_report(result), sys.stdout.buffer)
+            write_report(build_report(result, all_findings), sys.stdout.buffer)
         else:
             console_report.render(result, Console(highlight=False))
     # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).

@@ -49,7 +49,9 @@ def findings(stdout: str) -> tuple[set[tuple[str, str, str]], dict[str, str]]:
 
 
 def offline(*options: str) -> tuple[set, dict]:
-    code, out, _ = run("check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", *options)
+    code, out, _ = run(
+        "check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", "--all-findings", *options
+    )
     assert code in (0, 1)
     return findings(out)
 
@@ -67,7 +69,7 @@ def test_collect_then_check_gives_the_offline_findings(double, tmp_path: Path, c
     assert snap["origin"] == f"live: {double.url}" and snap["tenant_id"].endswith("c0de")
     code, live_out, err = run(
         "check", "--snapshot", str(out), "--guest-dir", str(EXAMPLE / "guest"), *PAIR,
-        "--principal-id", BOB, "--output", "json",
+        "--principal-id", BOB, "--output", "json", "--all-findings",
     )  # fmt: skip
     assert code == 1, err  # the example blocks VMs, live as offline
     live, live_verdicts = findings(live_out)
@@ -87,7 +89,7 @@ def test_check_live_for_alice_gives_the_offline_findings(double):
     code, out, err = run(
         "check", "--live", "--subscription", PROD, "--subscription", DEV,
         "--arm-endpoint", double.url, "--guest-dir", str(EXAMPLE / "guest"), *PAIR,
-        "--output", "json", *options,
+        "--output", "json", "--all-findings", *options,
     )  # fmt: skip
     assert code == 1, err
     live, verdicts = findings(out)

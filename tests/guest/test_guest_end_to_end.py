@@ -63,6 +63,7 @@ def findings_for(vm: str, *guest_dirs: Path) -> dict[str, list[dict]]:
         vm,
         "--output",
         "json",
+        "--all-findings",
         *args,
     )
     assert result.returncode in (0, 1), result.stderr

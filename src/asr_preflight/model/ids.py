@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 
+
+@lru_cache(maxsize=1 << 18)  # the same NSG, subnet and group ids come up for every VM
 def key(resource_id: str | None) -> str:
     """The comparison key of an ARM id: lower case, no trailing slash."""
     return (resource_id or "").rstrip("/").lower()
