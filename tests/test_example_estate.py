@@ -36,17 +36,21 @@ def test_verdict_per_vm_with_an_owner(estate):
     assert verdicts == {
         "vm-web-01": ("ready", ()),
         "vm-dmz-01": ("ready", ()),  # forced tunnelling is a warning, not a block
-        "vm-web-02": ("unknown", ("ASR-VM-002", "ASR-VM-005")),  # no agent status, no guest
+        # no agent status, no guest facts: roots, GRUB and filesystems unknown
+        "vm-web-02": ("unknown", ("ASR-VM-002", "ASR-VM-005", "ASR-VM-101", "ASR-VM-103")),
         "vm-app-01": ("blocked", ("ASR-VM-005",)),
         "vm-app-02": ("blocked", ("ASR-VM-001",)),
         "vm-app-03": ("blocked", ("ASR-VM-002",)),
         "vm-dh-01": ("blocked", ("ASR-VM-004",)),
-        "vm-nsg-01": ("blocked", ("ASR-NET-001",)),
+        "vm-nsg-01": ("blocked", ("ASR-NET-001", "ASR-VM-103")),  # /var on a data disk
         "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-005", "ASR-STO-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
-        "vm-db-02": ("blocked", ("ASR-CAP-002",)),
+        "vm-db-02": ("blocked", ("ASR-CAP-002", "ASR-VM-101")),  # + GRUB root=/dev/sda2
         "vm-files-01": ("blocked", ("ASR-CAP-002", "ASR-NET-003", "ASR-STO-007")),
-        "vm-legacy-01": ("blocked", ("ASR-STO-005", "ASR-VM-003", "ASR-VM-005", "ASR-VM-007")),
+        "vm-legacy-01": (
+            "blocked",  # VSS disabled (151025) among everything else
+            ("ASR-STO-005", "ASR-VM-003", "ASR-VM-005", "ASR-VM-007", "ASR-VM-102"),
+        ),
         "vm-eph-01": ("blocked", ("ASR-NET-001", "ASR-STO-005")),
         "vm-nva-01": ("blocked", ("ASR-CAP-001",)),  # 8 NICs: no size in Central US fits
         "vm-tiny-01": ("blocked", ("ASR-VM-006",)),

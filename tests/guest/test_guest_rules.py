@@ -93,16 +93,20 @@ def test_unreadable_grub_is_unknown(estate, tmp_path):
     assert "as root" in finding.remedy
 
 
-def test_facts_without_grub_are_listed_once_as_a_skip(estate, tmp_path):
+def test_facts_without_grub_are_unknown(estate, tmp_path):
     [finding] = estate.run(tmp_path, "ASR-VM-101")  # builders' facts predate the probe sections
-    assert (finding.status, finding.resource_id) == ("skip", None)
-    assert "1 VM(s)" in finding.message and "vm1" in finding.message
-    assert "asr-preflight guest" in finding.message
+    assert finding.status == "unknown" and finding.resource_id.endswith("/vm1")
+    assert "asr-preflight guest" in finding.remedy
+
+
+def test_no_guest_facts_is_unknown(estate, tmp_path):
+    estate.drop("guest/vm1.json")
+    assert [f.status for f in estate.run(tmp_path, "ASR-VM-101")] == ["unknown"]
 
 
 def test_windows_vm_is_not_judged_on_grub(estate, tmp_path):
     estate.files["guest/vm1.json"]["os"] = {"family": "windows", "version": "10.0.20348"}
-    assert estate.run(tmp_path, "ASR-VM-101") == []
+    assert [f.status for f in estate.run(tmp_path, "ASR-VM-101")] == ["skip"]
 
 
 # --- ASR-VM-102 Windows services -----------------------------------------------------------
@@ -142,7 +146,7 @@ def test_unread_service_is_unknown(estate, tmp_path):
 
 
 def test_linux_vm_is_not_judged_on_windows_services(estate, tmp_path):
-    assert estate.run(tmp_path, "ASR-VM-102") == []
+    assert [f.status for f in estate.run(tmp_path, "ASR-VM-102")] == ["skip"]
 
 
 # --- ASR-VM-103 OS filesystems ---------------------------------------------------------------

@@ -654,7 +654,15 @@ def _guest(record: dict[str, Any]) -> GuestFacts:
         proxy_authenticated=proxy.get("authenticated"),
         collected_at=record.get("collected_at"),
         proxy_url=proxy.get("url"),
+        grub=_typed(record.get("grub"), dict),
+        services=_typed(record.get("services"), list),
+        filesystems=_typed(record.get("filesystems"), list),
     )
+
+
+def _typed(value: Any, kind: type) -> Any:
+    """A probe section as written, or None when it is absent or not the expected JSON type."""
+    return value if isinstance(value, kind) else None
 
 
 def _scope(value: Any) -> str:

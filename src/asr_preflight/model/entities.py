@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import Struct
 
 
@@ -248,6 +250,11 @@ class GuestFacts(Struct, frozen=True):
     endpoints: tuple[Endpoint, ...] = ()
     proxy_authenticated: bool | None = None
     collected_at: str | None = None
+    # Sections only the in-guest probe writes, kept as it wrote them (rules/guest_os.py reads
+    # them); None when the facts do not have them.
+    grub: dict[str, Any] | None = None
+    services: list[dict[str, Any]] | None = None
+    filesystems: list[dict[str, Any]] | None = None
     proxy_url: str | None = None
 
 

@@ -1,19 +1,16 @@
 """VM area, seen from inside the guest: GRUB device names, Windows services, OS filesystems.
 
 These rules read sections that only the in-guest probe (`asr-preflight guest`) writes: `grub`,
-`services` and `filesystems`. Guest facts written before the probe collected them (or by hand)
-do not have them; such VMs are listed once, as a skip, rather than judged.
+`services` and `filesystems`. A VM whose facts lack a section is `unknown`, and says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from asr_preflight.findings import Area
-from asr_preflight.model.entities import VirtualMachine
+from asr_preflight.model.entities import GuestFacts, VirtualMachine
 from asr_preflight.rules.base import Context, Out, rule
-from asr_preflight.snapshot.detect import GUEST_FACTS
 
 PROBE_HOWTO = (
     "run the in-guest probe (asr-preflight guest, or the script from "
@@ -22,75 +19,31 @@ PROBE_HOWTO = (
 SUPPORTED_FILESYSTEMS = ("ext3", "ext4", "xfs", "btrfs")  # SM-2025
 _REQUIRED_SERVICES = {"COMSysApp": "COM+ System Application", "VSS": "Volume Shadow Copy"}
 _STATE = {"disabled": "disabled", "missing": "not installed"}
-_LISTED = 10
-
-Raw = Callable[[VirtualMachine], dict[str, Any] | None]
 
 
-def raw_guest_facts(ctx: Context) -> Raw:
-    """The raw guest-facts record the estate matched to a VM (same vmId-then-name matching):
-    the typed model carries only the fields the older rules read."""
-    records = ctx.estate.snapshot.of(GUEST_FACTS)
-    facts = ctx.estate.guest_facts
-    if len(records) == len(facts):
-        by_facts = {id(f): r for f, r in zip(facts, records, strict=True)}
-
-        def matched(vm: VirtualMachine) -> dict[str, Any] | None:
-            found = ctx.estate.guest(vm)
-            return by_facts.get(id(found)) if found is not None else None
-
-        return matched
-    by_id: dict[str, dict[str, Any]] = {}
-    by_name: dict[str, dict[str, Any]] = {}
-    for record in records:
-        vm_info = record.get("vm") or {}
-        if vm_info.get("vm_id"):
-            by_id[str(vm_info["vm_id"]).lower()] = record
-        if vm_info.get("name"):
-            by_name[str(vm_info["name"]).lower()] = record
-
-    def fallback(vm: VirtualMachine) -> dict[str, Any] | None:
-        return (vm.vm_id and by_id.get(vm.vm_id.lower())) or by_name.get(vm.name.lower())
-
-    return fallback
-
-
-def _family(vm: VirtualMachine, record: dict[str, Any] | None) -> str | None:
-    family = ((record or {}).get("os") or {}).get("family")
-    if isinstance(family, str) and family:
-        return family.lower()
+def _family(vm: VirtualMachine, facts: GuestFacts | None) -> str | None:
+    if facts is not None and facts.os_family:
+        return facts.os_family.lower()
     return vm.os_type.lower() if vm.os_type else None
 
 
 def _section(
-    ctx: Context, family: str, key: str
-) -> tuple[list[tuple[VirtualMachine, Any]], list[str]]:
-    """(VMs of this OS family whose guest facts hold the section, names of those that don't)."""
-    raw = raw_guest_facts(ctx)
-    judged, missing = [], []
+    ctx: Context, out: Out, family: str, key: str, what: str
+) -> list[tuple[VirtualMachine, Any]]:
+    """VMs of this OS family whose guest facts hold the section; the others of that family are
+    `unknown` (the probe was not run, or is older than the section); other families `skip`."""
+    judged = []
     for vm in ctx.vms:
-        record = raw(vm)
-        if _family(vm, record) != family:
+        facts = ctx.estate.guest(vm)
+        if _family(vm, facts) != family:
+            out.skip(vm.id, f"{what}: {family} only")
             continue
-        section = (record or {}).get(key)
+        section = getattr(facts, key) if facts is not None else None
         if section is None:
-            missing.append(vm.name)
+            out.unknown(vm.id, f"{what} was not collected from inside the VM", PROBE_HOWTO)
         else:
             judged.append((vm, section))
-    return judged, missing
-
-
-def _skip_missing(out: Out, missing: list[str], what: str) -> None:
-    if not missing:
-        return
-    names = ", ".join(missing[:_LISTED]) + (
-        f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
-    )
-    out.skip(
-        None,
-        f"{what} not collected for {len(missing)} VM(s) (no guest facts, or facts without "
-        f"this section): {names}; to check them, {PROBE_HOWTO}",
-    )
+    return judged
 
 
 @rule(
@@ -105,7 +58,7 @@ def grub_by_uuid(ctx: Context, out: Out) -> None:
     /etc/default/grub or /boot/grub/menu.lst name the root or resume partition by device name
     (root=/dev/sda2) instead of UUID, and (151124) when rd.lvm.lv / rd_LVM_LV name LVM volumes
     that do not exist. Linux only; needs guest facts from the in-guest probe."""
-    judged, missing = _section(ctx, "linux", "grub")
+    judged = _section(ctx, out, "linux", "grub", "GRUB configuration")
     for vm, grub in judged:
         files = [f for f in grub.get("files") or () if isinstance(f, dict)]
         by_name = [
@@ -149,7 +102,6 @@ def grub_by_uuid(ctx: Context, out: Out) -> None:
         else:
             checked = ", ".join(str(f.get("path")) for f in files)
             out.pass_(vm.id, f"GRUB names no device by /dev name ({checked})")
-    _skip_missing(out, missing, "GRUB configuration")
 
 
 @rule(
@@ -163,7 +115,7 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
     """The Site Recovery extension fails to install (151025) when the COM+ System Application
     or Volume Shadow Copy service is disabled; their startup type must be Automatic or Manual.
     Windows only; needs guest facts from the in-guest probe."""
-    judged, missing = _section(ctx, "windows", "services")
+    judged = _section(ctx, out, "windows", "services", "Windows service start modes")
     for vm, services in judged:
         seen = {str(s.get("name")): s for s in services if isinstance(s, dict) and s.get("name")}
         disabled = [
@@ -197,7 +149,6 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
                 for name, display in _REQUIRED_SERVICES.items()
             )
             out.pass_(vm.id, modes)
-    _skip_missing(out, missing, "Windows service start modes")
 
 
 @rule(
@@ -210,7 +161,7 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
     """The support matrix requires /, /boot, /usr, /usr/local, /var and /etc, when they are
     separate partitions, to be on the same disk (the OS disk), and supports ext3, ext4, XFS and
     BTRFS. Linux only; needs guest facts from the in-guest probe."""
-    judged, missing = _section(ctx, "linux", "filesystems")
+    judged = _section(ctx, out, "linux", "filesystems", "OS filesystem layout")
     for vm, entries in judged:
         present = [e for e in entries if isinstance(e, dict) and e.get("exists")]
         root = next((e for e in present if e.get("path") == "/"), None)
@@ -264,4 +215,3 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
         else:
             paths = ", ".join(e["path"] for e in present)
             out.pass_(vm.id, f"{paths} on the OS disk ({where})")
-    _skip_missing(out, missing, "OS filesystem layout")
