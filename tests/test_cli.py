@@ -255,3 +255,39 @@ def test_plan_names_targets_sizes_and_the_quota_request():
     assert (ask["needed"], ask["limit"], ask["request_limit"]) == (20, 10, 20)
     table = cli("plan", "--snapshot", str(EXAMPLE), *PAIR)
     assert "request a limit of 20" in table.stdout and "create rg-web-asr" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "where"),
+    [
+        (
+            "nsgs.json",
+            lambda d: d[0]["securityRules"].append(
+                {"name": "x", "priority": "high", "direction": "Outbound"}
+            ),
+            "nsg",
+        ),
+        ("vms-prod.json", lambda d: d[0]["storageProfile"].update(dataDisks=[None]), "vm-"),
+        ("skus-centralus.json", lambda d: d[0].update(name=None), "skus record #0"),
+        (
+            "guest/vm-web-01.json",
+            lambda d: d["endpoints"].append({"host": "x", "port": "https"}),
+            "guest_facts record #0",
+        ),
+        ("guest/vm-web-01.json", lambda d: d.update(vm="vm-web-01"), "guest_facts"),
+    ],
+)
+def test_malformed_records_are_input_errors_naming_the_file(tmp_path, name, edit, where):
+    import shutil
+
+    folder = tmp_path / "contoso"
+    shutil.copytree(EXAMPLE, folder)
+    data = json.loads((folder / name).read_text())
+    edit(data)
+    (folder / name).write_text(json.dumps(data))
+    result = cli("check", "--snapshot", str(folder), *PAIR)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and where in result.stderr
+    assert "expected the shape az and the REST API print" in result.stderr
+    if "vms" not in name:  # VMs are merged across files first: the message names the VM
+        assert name in result.stderr

@@ -7,9 +7,11 @@ VM from `az vm list` and the same VM from a REST page with its instance view bec
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from asr_preflight.errors import InputError
 from asr_preflight.knowledge import regions
 from asr_preflight.model import ids
 from asr_preflight.model.entities import (
@@ -82,41 +84,86 @@ def _id(obj: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+class _Cursor:
+    """The record being normalized, so a malformed one is reported, not a traceback."""
+
+    kind = ""
+    index = -1
+    record: Any = None
+    merged = False  # VMs are merged across files first: their index is not a file position
+
+
+def _each(snapshot: Snapshot, kind: str, records: list[Any] | None = None) -> Iterator[Any]:
+    _Cursor.kind, _Cursor.merged = kind, records is not None
+    for _Cursor.index, _Cursor.record in enumerate(
+        snapshot.of(kind) if records is None else records
+    ):
+        yield _Cursor.record
+
+
 def build_estate(snapshot: Snapshot) -> Estate:
+    """The typed estate; a record whose fields have the wrong JSON types is an InputError that
+    names its file, its place in it and what was expected."""
+    try:
+        return _build(snapshot)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        file, index = (
+            (snapshot.origin, _Cursor.index)
+            if _Cursor.merged
+            else snapshot.origin_of(_Cursor.kind, _Cursor.index)
+        )
+        record = _Cursor.record if isinstance(_Cursor.record, dict) else {}
+        name = record.get("name") or record.get("id") or "?"
+        raise InputError(
+            file,
+            f"{_Cursor.kind} record #{index} ({name})",
+            f"expected the shape az and the REST API print; {type(exc).__name__}: {exc}",
+        ) from None
+
+
+def _build(snapshot: Snapshot) -> Estate:
     estate = Estate(snapshot=snapshot, present=frozenset(snapshot.present))
-    disks = {ids.key(d.get("id")): d for d in snapshot.of(DISK)}
-    estate.vms = {vm.key: vm for vm in (_vm(r, disks) for r in _merged(snapshot.of(VM)))}
-    estate.nics = {ids.key(n.id): n for n in map(_nic, snapshot.of(NIC))}
-    estate.nsgs = {ids.key(n.id): n for n in map(_nsg, snapshot.of(NSG))}
-    for vnet in snapshot.of(VNET):
+    disks = {ids.key(d.get("id")): d for d in _each(snapshot, DISK)}
+    estate.vms = {
+        vm.key: vm for vm in (_vm(r, disks) for r in _each(snapshot, VM, _merged(snapshot.of(VM))))
+    }
+    estate.nics = {ids.key(n.id): n for n in map(_nic, _each(snapshot, NIC))}
+    estate.nsgs = {ids.key(n.id): n for n in map(_nsg, _each(snapshot, NSG))}
+    for vnet in _each(snapshot, VNET):
         for subnet in _subnets(vnet):
             estate.subnets[ids.key(subnet.id)] = subnet
         estate.vnets[ids.key(vnet.get("id"))] = _vnet(vnet)
-    estate.load_balancers = {ids.key(b.id): b for b in map(_lb, snapshot.of(LOAD_BALANCER))}
-    estate.nat_gateways = {ids.key(g.id): g for g in map(_nat, snapshot.of(NAT_GATEWAY))}
-    estate.network_mappings = [_mapping(m) for m in snapshot.of(NETWORK_MAPPING)]
-    estate.route_tables = {ids.key(t.id): t for t in map(_route_table, snapshot.of(ROUTE_TABLE))}
-    soft_delete = _soft_delete(snapshot.of(BLOB_SERVICE))
+    estate.load_balancers = {ids.key(b.id): b for b in map(_lb, _each(snapshot, LOAD_BALANCER))}
+    estate.nat_gateways = {ids.key(g.id): g for g in map(_nat, _each(snapshot, NAT_GATEWAY))}
+    estate.network_mappings = [_mapping(m) for m in _each(snapshot, NETWORK_MAPPING)]
+    estate.route_tables = {
+        ids.key(t.id): t for t in map(_route_table, _each(snapshot, ROUTE_TABLE))
+    }
+    soft_delete = _soft_delete(_each(snapshot, BLOB_SERVICE))
     estate.storage_accounts = {
-        ids.key(a.id): a for a in (_storage(r, soft_delete) for r in snapshot.of(STORAGE))
+        ids.key(a.id): a for a in (_storage(r, soft_delete) for r in _each(snapshot, STORAGE))
     }
-    estate.vaults = {ids.key(v.id): v for v in map(_vault, snapshot.of(VAULT))}
+    estate.vaults = {ids.key(v.id): v for v in map(_vault, _each(snapshot, VAULT))}
     estate.resource_groups = {
-        ids.key(g.id): g for g in map(_resource_group, snapshot.of(RESOURCE_GROUP))
+        ids.key(g.id): g for g in map(_resource_group, _each(snapshot, RESOURCE_GROUP))
     }
-    estate.subscriptions = {s.id: s for s in map(_subscription, snapshot.of(detect.SUBSCRIPTIONS))}
+    estate.subscriptions = {
+        s.id: s for s in map(_subscription, _each(snapshot, detect.SUBSCRIPTIONS))
+    }
     estate.providers = {
         (p.subscription_id, p.namespace.lower()): p
-        for p in map(_provider, snapshot.of(detect.PROVIDERS))
+        for p in map(_provider, _each(snapshot, detect.PROVIDERS))
         if p
     }
-    estate.offered_locations = _offered_locations(snapshot.of(detect.LOCATIONS))
-    estate.skus = _skus(snapshot.of(detect.SKUS))
+    estate.offered_locations = _offered_locations(_each(snapshot, detect.LOCATIONS))
+    estate.skus = _skus(_each(snapshot, detect.SKUS))
     estate.usages = [u for block in snapshot.usages for u in _usages(block)]
-    estate.guest_facts = [_guest(g) for g in snapshot.of(detect.GUEST_FACTS)]
-    estate.role_assignments = [_role_assignment(r) for r in snapshot.of(ROLE_ASSIGNMENT)]
-    estate.role_definitions = {d.id: d for d in map(_role_definition, snapshot.of(ROLE_DEFINITION))}
-    estate.deny_assignments = [_deny_assignment(r) for r in snapshot.of(DENY_ASSIGNMENT)]
+    estate.guest_facts = [_guest(g) for g in _each(snapshot, detect.GUEST_FACTS)]
+    estate.role_assignments = [_role_assignment(r) for r in _each(snapshot, ROLE_ASSIGNMENT)]
+    estate.role_definitions = {
+        d.id: d for d in map(_role_definition, _each(snapshot, ROLE_DEFINITION))
+    }
+    estate.deny_assignments = [_deny_assignment(r) for r in _each(snapshot, DENY_ASSIGNMENT)]
     for block in snapshot.memberships:
         groups = frozenset(str(g.get("id", "")).lower() for g in block.value if g.get("id"))
         known = estate.memberships.get(block.principal_id, frozenset())
@@ -451,7 +498,7 @@ def _route_table(record: dict[str, Any]) -> RouteTable:
     return RouteTable(id=record.get("id", ""), name=record.get("name", ""), routes=tuple(routes))
 
 
-def _soft_delete(services: list[dict[str, Any]]) -> dict[str, bool]:
+def _soft_delete(services: Iterable[dict[str, Any]]) -> dict[str, bool]:
     return {
         ids.parent(s.get("id")): bool((props(s).get("deleteRetentionPolicy") or {}).get("enabled"))
         for s in services
@@ -539,7 +586,7 @@ def _provider(record: dict[str, Any]) -> Provider | None:
     )
 
 
-def _offered_locations(records: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+def _offered_locations(records: Iterable[dict[str, Any]]) -> dict[str, frozenset[str]]:
     """Regions each subscription lists (az account list-locations); physical regions only."""
     offered: dict[str, set[str]] = {}
     for record in records:
@@ -550,7 +597,7 @@ def _offered_locations(records: list[dict[str, Any]]) -> dict[str, frozenset[str
     return {sub: frozenset(names) for sub, names in offered.items()}
 
 
-def _skus(records: list[dict[str, Any]]) -> dict[str, dict[str, VmSku]]:
+def _skus(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, VmSku]]:
     """VM sizes by region: region -> size name (lower) -> sku."""
     by_region: dict[str, dict[str, VmSku]] = {}
     for record in records:

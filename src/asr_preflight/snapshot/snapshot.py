@@ -58,11 +58,21 @@ class Snapshot(msgspec.Struct):
     records: dict[str, list[dict[str, Any]]] = msgspec.field(default_factory=dict)
     usages: list[UsageBlock] = msgspec.field(default_factory=list)
     memberships: list[MembershipBlock] = msgspec.field(default_factory=list)
+    # kind -> [(file, index of its first record)]: bad input is reported against its file
+    origins: dict[str, list[tuple[str, int]]] = msgspec.field(default_factory=dict)
     # Kinds the exports covered, even when empty: "no route tables" differs from "not exported".
     present: list[str] = msgspec.field(default_factory=list)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return self.records.get(kind, [])
+
+    def origin_of(self, kind: str, index: int) -> tuple[str, int]:
+        """(file, index within it) of a record: where to point someone at bad input."""
+        found = (self.origin, index)
+        for file, start in self.origins.get(kind, ()):
+            if start <= index:
+                found = (file, index - start)
+        return found
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -180,7 +190,9 @@ def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
             _add_usages(snap, records, doc, file)
         else:
             kept = [redact(kind, r) for r in records] if doc.may_hold_secrets else records
-            snap.records.setdefault(kind, []).extend(kept)
+            bucket = snap.records.setdefault(kind, [])
+            snap.origins.setdefault(kind, []).append((str(file), len(bucket)))
+            bucket.extend(kept)
         if kind not in snap.present:
             snap.present.append(kind)
 
