@@ -65,9 +65,7 @@ def build_plan(ctx: Context) -> PlanResult:
     vnets: dict[str, TargetResource] = {}
     sets: dict[str, TargetResource] = {}
     vm_plans, sizes, notes = [], {}, []
-    target_vnets = {
-        ids.name(s.vnet_id).lower() for s in estate.subnets.values() if s.location == target
-    }
+    target_vnets = {v.name.lower() for v in estate.vnets.values() if v.location == target}
     for vm in ctx.vms:
         sub = ctx.target_subscription_of(vm)
         choice = sizes[vm.key] = sizer.choose(vm)
@@ -80,7 +78,7 @@ def build_plan(ctx: Context) -> PlanResult:
                 exists=ids.key(rg_id) in estate.resource_groups,
                 id=rg_id,
             )
-        vm_vnets = _plan_vnets(ctx, vm, rg_id, target_vnets, vnets, book)
+        vm_vnets = _plan_vnets(ctx, vm, target_vnets, vnets, book)
         availability_set = None
         if vm.availability_set_id:
             availability_set = _suffixed(vm.availability_set_id)
@@ -146,29 +144,52 @@ def build_plan(ctx: Context) -> PlanResult:
     return PlanResult(plan, sizes, quota)
 
 
+def _target_network(ctx: Context, vnet_id: str, existing: set[str]) -> TargetResource:
+    """The network a source VNet fails over into: the one a network mapping names in the target
+    region, else ASR's '<vnet>-asr' (existing, or created with the source address space)."""
+    estate, target = ctx.estate, ctx.target_region
+    for mapping in estate.network_mappings:
+        if ids.key(mapping.primary_network_id) != ids.key(vnet_id):
+            continue
+        recovery = estate.vnets.get(ids.key(mapping.recovery_network_id))
+        where = recovery.location if recovery else mapping.recovery_location
+        if where == target:
+            return TargetResource(
+                "virtual_network",
+                ids.name(mapping.recovery_network_id),
+                target,
+                exists=True,
+                id=mapping.recovery_network_id,
+                note=f"network mapping {mapping.name}",
+            )
+    name = _suffixed(vnet_id)
+    source = estate.vnets.get(ids.key(vnet_id))
+    space = ", ".join(source.address_prefixes) if source and source.address_prefixes else None
+    return TargetResource(
+        "virtual_network",
+        name,
+        target,
+        exists=name.lower() in existing,
+        note=f"mapped from {ids.name(vnet_id)}" + (f", address space {space}" if space else ""),
+    )
+
+
 def _plan_vnets(
     ctx: Context,
     vm: VirtualMachine,
-    rg_id: str,
     existing: set[str],
     vnets: dict[str, TargetResource],
     book: DemandBook,
 ) -> list[str]:
-    """ASR maps each source VNet to '<vnet>-asr' in the target region, creating it if needed."""
+    """Each source VNet's target network; every VM on a new one depends on it, counted once."""
     names = []
     for subnet in ctx.estate.network_of(vm).subnets:
-        name = _suffixed(subnet.vnet_id)
-        names.append(name)
-        first = name.lower() not in vnets
+        key = ids.key(subnet.vnet_id)
+        first = key not in vnets
         if first:
-            vnets[name.lower()] = TargetResource(
-                "virtual_network",
-                name,
-                ctx.target_region,
-                exists=name.lower() in existing,
-                note=f"mapped from {ids.name(subnet.vnet_id)}",
-            )
-        if not vnets[name.lower()].exists:  # every VM on it depends on it; count it once
+            vnets[key] = _target_network(ctx, subnet.vnet_id, existing)
+        names.append(vnets[key].name)
+        if not vnets[key].exists:
             book.add(
                 ctx.target_subscription_of(vm),
                 ctx.target_region,
