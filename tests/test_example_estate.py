@@ -39,17 +39,32 @@ def test_verdict_per_vm_with_an_owner(estate):
         # no agent status, no guest facts: roots, GRUB and filesystems unknown
         "vm-web-02": ("unknown", ("ASR-VM-002", "ASR-VM-005", "ASR-VM-101", "ASR-VM-103")),
         "vm-app-01": ("blocked", ("ASR-VM-005",)),
-        "vm-app-02": ("blocked", ("ASR-VM-001",)),
+        # a Confidential VM: not protectable, and no Central US size offers confidential computing
+        "vm-app-02": ("blocked", ("ASR-CAP-001", "ASR-ENC-005", "ASR-VM-001")),
         "vm-app-03": ("blocked", ("ASR-VM-002",)),
         "vm-dh-01": ("blocked", ("ASR-VM-004",)),
         "vm-nsg-01": ("blocked", ("ASR-NET-001", "ASR-VM-103")),  # /var on a data disk
-        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-005", "ASR-STO-005")),
+        # ADE with no kv-contoso-db-eus-asr in Central US: 150175
+        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-ENC-003", "ASR-NET-005", "ASR-STO-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
         "vm-db-02": ("blocked", ("ASR-CAP-002", "ASR-VM-101")),  # + GRUB root=/dev/sda2
-        "vm-files-01": ("blocked", ("ASR-CAP-002", "ASR-NET-003", "ASR-STO-007")),
+        # double-encrypted data disk, no such disk encryption set in Central US: 150353
+        "vm-files-01": (
+            "blocked",
+            ("ASR-CAP-002", "ASR-ENC-001", "ASR-NET-003", "ASR-STO-007"),
+        ),
         "vm-legacy-01": (
-            "blocked",  # VSS disabled (151025) among everything else
-            ("ASR-STO-005", "ASR-VM-003", "ASR-VM-005", "ASR-VM-007", "ASR-VM-102"),
+            "blocked",  # VSS disabled (151025), dual-pass ADE among everything else
+            (
+                "ASR-ENC-002",
+                "ASR-ENC-003",
+                "ASR-ENC-004",
+                "ASR-STO-005",
+                "ASR-VM-003",
+                "ASR-VM-005",
+                "ASR-VM-007",
+                "ASR-VM-102",
+            ),
         ),
         "vm-eph-01": ("blocked", ("ASR-NET-001", "ASR-STO-005")),
         "vm-nva-01": ("blocked", ("ASR-CAP-001",)),  # 8 NICs: no size in Central US fits
@@ -73,8 +88,9 @@ def test_every_per_vm_rule_passes_somewhere_and_fails_somewhere(estate):
     per_vm = {r.id for r in all_rules()} & set(seen)
     assert len(per_vm) >= 14
     # Covered both ways by their unit tests instead: the India-only rule passes outside India,
-    # zones/placement needs a zoneless target region, and Azure cannot create a disk under 1 GiB.
-    for rule in sorted(per_vm - {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004"}):
+    # zones/placement needs a zoneless target region, Azure cannot create a disk under 1 GiB, and
+    # disk redundancy only fails for shared disks on Trusted Launch Linux VMs.
+    for rule in sorted(per_vm - {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004", "ASR-ENC-006"}):
         assert "pass" in seen[rule] and seen[rule] & {"fail", "warn", "unknown"}, rule
 
 
@@ -99,3 +115,27 @@ def test_quota_shortfall_names_family_and_new_limit(estate):
     [shortfall] = [f for f in result.findings if f.rule == "ASR-CAP-002" and f.status == "fail"]
     assert shortfall.resource_id.endswith("/usages/standardESv5Family")
     assert "value=20" in shortfall.remedy  # E8s (db-01) + E8s (db-02, resized) + E4s, 10 free
+
+
+def test_encrypted_vms_get_150353_and_150175_and_the_plan_names_what_to_create(estate):
+    result = check(estate, principal_id=BOB)
+    codes = {
+        (f.rule, f.resource_id.rsplit("/", 1)[-1]): f.asr_error_code
+        for f in result.findings
+        if f.rule in ("ASR-ENC-001", "ASR-ENC-003") and f.status == "fail"
+    }
+    assert codes == {
+        ("ASR-ENC-001", "vm-files-01"): 150353,
+        ("ASR-ENC-003", "vm-db-01"): 150175,
+        ("ASR-ENC-003", "vm-legacy-01"): 150175,
+    }
+    ready = {v.vm.name for v in result.verdicts if v.verdict.value == "ready"}
+    assert {"vm-web-01", "vm-dmz-01"} <= ready  # ADE and CMK with their targets in place
+    plan = result.context.plan.target
+    assert [(r.kind, r.name, r.exists) for r in plan.encryption] == [
+        ("disk_encryption_set", "des-contoso-dbl-eus-asr", False),
+        ("disk_encryption_set", "des-contoso-eus-asr", True),
+        ("key_vault", "kv-contoso-ade-eus-asr", True),
+        ("key_vault", "kv-contoso-db-eus-asr", False),
+        ("key_vault", "kv-contoso-legacy-asr", False),
+    ]

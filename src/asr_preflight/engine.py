@@ -57,51 +57,47 @@ def run_check(context: Context, rules: list[Rule] | None = None) -> CheckResult:
     return CheckResult(context, findings, verdicts(context.vms, findings), rules)
 
 
+_EVERY = ""  # the key of findings about no resource: they concern every VM
+
+
 def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdict]:
     """Blocked if any finding that concerns the VM fails; unknown if any is unknown; else ready.
 
     A finding concerns a VM when it names it in `affected_vms`, or when its resource is the VM,
     its resource group or its subscription; a finding about no resource concerns every VM.
     """
-    by_vm: dict[str, list[Finding]] = defaultdict(list)
-    by_scope: dict[str, list[Finding]] = defaultdict(list)
-    everywhere: list[Finding] = []
+    fails: dict[str, set[str]] = defaultdict(set)  # scope key -> failing rule ids
+    unknowns: dict[str, set[str]] = defaultdict(set)
     for finding in findings:
-        if finding.status not in (Status.FAIL, Status.UNKNOWN):
+        if finding.status is Status.FAIL:
+            bucket = fails
+        elif finding.status is Status.UNKNOWN:
+            bucket = unknowns
+        else:
             continue
         if finding.affected_vms is not None:
             for key in finding.affected_vms:
-                by_vm[key].append(finding)
-        elif finding.resource_id is None:
-            everywhere.append(finding)
+                bucket[key].add(finding.rule)
         else:
-            by_scope[ids.key(finding.resource_id)].append(finding)
+            bucket[_EVERY if finding.resource_id is None else ids.key(finding.resource_id)].add(
+                finding.rule
+            )
     out = []
     for vm in vms:
-        rg_id = ids.resource_group_id(vm.id) or ""
-        sub_id = f"/subscriptions/{vm.subscription_id}"
-        if not (
-            everywhere
-            or vm.key in by_vm
-            or vm.key in by_scope
-            or rg_id in by_scope
-            or sub_id in by_scope
-        ):
-            out.append(VmVerdict(vm, Verdict.READY, ()))
-            continue
-        mine = (
-            by_vm.get(vm.key, [])
-            + by_scope.get(vm.key, [])
-            + everywhere
-            + by_scope.get(sub_id, [])
-            + by_scope.get(rg_id, [])
+        keys = (
+            vm.key,
+            f"/subscriptions/{vm.subscription_id}",
+            f"/subscriptions/{vm.subscription_id}/resourcegroups/{vm.resource_group.lower()}",
+            _EVERY,
         )
-        failing = sorted({f.rule for f in mine if f.status == Status.FAIL})
-        unknown = sorted({f.rule for f in mine if f.status == Status.UNKNOWN})
+        failing = set().union(*(fails[k] for k in keys if k in fails))
         if failing:
-            out.append(VmVerdict(vm, Verdict.BLOCKED, tuple(failing)))
-        elif unknown:
-            out.append(VmVerdict(vm, Verdict.UNKNOWN, tuple(unknown)))
-        else:
-            out.append(VmVerdict(vm, Verdict.READY, ()))
+            out.append(VmVerdict(vm, Verdict.BLOCKED, tuple(sorted(failing))))
+            continue
+        unknown = set().union(*(unknowns[k] for k in keys if k in unknowns))
+        out.append(
+            VmVerdict(vm, Verdict.UNKNOWN, tuple(sorted(unknown)))
+            if unknown
+            else VmVerdict(vm, Verdict.READY, ())
+        )
     return out

@@ -95,6 +95,9 @@ GRAPH_KINDS = {
     "microsoft.network/publicipaddresses",
     "microsoft.storage/storageaccounts",
     "microsoft.recoveryservices/vaults",
+    "microsoft.compute/diskencryptionsets",
+    "microsoft.keyvault/vaults",
+    "microsoft.compute/virtualmachines/extensions",
     "microsoft.resources/resourcegroups",
 }
 VM = "microsoft.compute/virtualmachines"

@@ -54,7 +54,7 @@ def test_every_call_has_its_real_path_and_api_version(double):
     assert all(e.query["statusOnly"] == ["true"] for e in double.requests("vms"))
     assert all("$expand" not in e.query for e in log)
     graph = double.requests("graph")
-    assert len(graph) == 12  # one query per kind; the example needs one page each
+    assert len(graph) == 15  # one query per kind; the example needs one page each
     for entry in graph:
         assert entry.body["subscriptions"] == [PROD, DEV]
         assert (
@@ -145,7 +145,7 @@ def test_server_errors_are_retried(double):
     ]
     result = collect_from(double)
     assert [e.status for e in double.requests() if e.status >= 500] == [500, 503, 503]
-    assert len([e for e in double.requests() if e.method == "POST"]) == 13  # one asked twice
+    assert len([e for e in double.requests() if e.method == "POST"]) == 16  # one asked twice
     assert "microsoft.compute/virtualmachines" in result.snapshot.present
     assert not any("Resource Graph" in op for _, op, _ in errors_of(result))
 
@@ -197,7 +197,7 @@ def test_resource_graph_quota_is_honoured(ca, example_data):
     with server.running():
         result = collect_from(server, retry_total=10)
     graph = server.requests("graph")
-    assert [e.status for e in graph].count(200) == 12
+    assert [e.status for e in graph].count(200) == 15
     assert not any("Resource Graph" in e.operation for e in result.snapshot.collection_errors)
     assert result.stats.quota_waited > 0  # held back by x-ms-user-quota-remaining: 0
 

@@ -50,6 +50,9 @@ QUERIES: tuple[GraphQuery, ...] = (
     _resources("microsoft.network/publicipaddresses"),
     _resources("microsoft.storage/storageaccounts", regional=False),
     _resources("microsoft.recoveryservices/vaults", regional=False),
+    _resources("microsoft.compute/diskencryptionsets"),
+    _resources("microsoft.keyvault/vaults"),
+    _resources("microsoft.compute/virtualmachines/extensions"),
     GraphQuery(
         "microsoft.resources/resourcegroups",
         "ResourceContainers",

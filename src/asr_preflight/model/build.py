@@ -15,10 +15,13 @@ from asr_preflight.errors import InputError
 from asr_preflight.knowledge import regions
 from asr_preflight.model import ids
 from asr_preflight.model.entities import (
+    AccessPolicy,
     DenyAssignment,
+    DiskEncryptionSet,
     DiskRef,
     Endpoint,
     GuestFacts,
+    KeyVault,
     LoadBalancer,
     NatGateway,
     NetworkInterface,
@@ -40,6 +43,7 @@ from asr_preflight.model.entities import (
     Vault,
     VirtualMachine,
     VirtualNetwork,
+    VmExtension,
     VmSku,
 )
 from asr_preflight.model.estate import Estate
@@ -60,6 +64,10 @@ ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
 LOAD_BALANCER = "microsoft.network/loadbalancers"
 NAT_GATEWAY = "microsoft.network/natgateways"
+DISK_ENCRYPTION_SET = "microsoft.compute/diskencryptionsets"
+KEY_VAULT = "microsoft.keyvault/vaults"
+MANAGED_HSM = "microsoft.keyvault/managedhsms"
+VM_EXTENSION = "microsoft.compute/virtualmachines/extensions"
 NETWORK_MAPPING = (
     "microsoft.recoveryservices/vaults/replicationfabrics/replicationnetworks/"
     "replicationnetworkmappings"
@@ -124,9 +132,16 @@ def build_estate(snapshot: Snapshot) -> Estate:
 def _build(snapshot: Snapshot) -> Estate:
     estate = Estate(snapshot=snapshot, present=frozenset(snapshot.present))
     disks = {ids.key(d.get("id")): d for d in _each(snapshot, DISK)}
-    estate.vms = {
-        vm.key: vm for vm in (_vm(r, disks) for r in _each(snapshot, VM, _merged(snapshot.of(VM))))
+    vm_records = _merged(snapshot.of(VM))
+    estate.vms = {vm.key: vm for vm in (_vm(r, disks) for r in _each(snapshot, VM, vm_records))}
+    _extensions(estate, snapshot, vm_records)
+    estate.disk_encryption_sets = {
+        ids.key(d.id): d for d in map(_des, _each(snapshot, DISK_ENCRYPTION_SET))
     }
+    key_vaults = _each(snapshot, KEY_VAULT, _merged(snapshot.of(KEY_VAULT)))
+    estate.key_vaults = {ids.key(v.id): v for v in map(_key_vault, key_vaults)}
+    for hsm in map(_key_vault, _each(snapshot, MANAGED_HSM)):
+        estate.key_vaults[ids.key(hsm.id)] = hsm
     estate.nics = {ids.key(n.id): n for n in map(_nic, _each(snapshot, NIC))}
     estate.nsgs = {ids.key(n.id): n for n in map(_nsg, _each(snapshot, NSG))}
     for vnet in _each(snapshot, VNET):
@@ -310,6 +325,79 @@ def _disk_ref(d: dict[str, Any], role: str, disks: dict[str, dict[str, Any]]) ->
         write_accelerator=bool(d.get("writeAcceleratorEnabled")),
         max_shares=rp.get("maxShares"),
         encryption_set_id=des,
+        encryption_type=(rp.get("encryption") or {}).get("type") if resource else None,
+    )
+
+
+def _extensions(estate: Estate, snapshot: Snapshot, vms: list[dict[str, Any]]) -> None:
+    """Extensions from `az vm extension list` and from the `resources` `az vm show` embeds.
+    Only public settings are kept: protected settings are never read."""
+    embedded = [
+        {"id": f"{vm.get('id', '')}/extensions/{r.get('name', '')}", **r} if not r.get("id") else r
+        for vm in vms
+        for r in vm.get("resources") or ()
+        if isinstance(r, dict)
+    ]
+    for record in _each(snapshot, VM_EXTENSION, snapshot.of(VM_EXTENSION) + embedded):
+        ext = _extension(record)
+        estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
+    estate.extensions_known = VM_EXTENSION in snapshot.present or bool(embedded)
+
+
+def _extension(record: dict[str, Any]) -> VmExtension:
+    rid = str(record.get("id") or "")
+    nested = isinstance(record.get("properties"), dict)
+    p = props(record)
+    settings = p.get("settings")
+    return VmExtension(
+        id=rid,
+        vm_key=ids.key(rid.rsplit("/extensions/", 1)[0]) if "/extensions/" in rid.lower() else "",
+        name=str(record.get("name") or ids.name(rid)),
+        publisher=p.get("publisher"),
+        type=p.get("typePropertiesType") or (p.get("type") if nested else None),
+        version=p.get("typeHandlerVersion"),
+        settings=dict(settings) if isinstance(settings, dict) else {},
+    )
+
+
+def _des(record: dict[str, Any]) -> DiskEncryptionSet:
+    p = props(record)
+    key = p.get("activeKey") or {}
+    return DiskEncryptionSet(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        key_vault_id=_id(key.get("sourceVault")),
+        key_url=key.get("keyUrl"),
+        encryption_type=p.get("encryptionType"),
+    )
+
+
+def _key_vault(record: dict[str, Any]) -> KeyVault:
+    p = props(record)
+    rbac = p.get("enableRbacAuthorization")
+    return KeyVault(
+        id=record.get("id", ""),
+        name=record.get("name", ""),
+        location=region(record.get("location")),
+        rbac=bool(rbac) if rbac is not None else (False if "accessPolicies" in p else None),
+        access_policies=tuple(
+            AccessPolicy(
+                object_id=str(a.get("objectId", "")).lower(),
+                keys=frozenset(
+                    str(x).lower() for x in (a.get("permissions") or {}).get("keys") or ()
+                ),
+                secrets=frozenset(
+                    str(x).lower() for x in (a.get("permissions") or {}).get("secrets") or ()
+                ),
+            )
+            for a in p.get("accessPolicies") or ()
+            if isinstance(a, dict)
+        ),
+        sku=str((p.get("sku") or record.get("sku") or {}).get("name") or "").lower() or None,
+        soft_delete=p.get("enableSoftDelete"),
+        purge_protection=p.get("enablePurgeProtection"),
+        hsm=str(record.get("type", "")).lower() == MANAGED_HSM,
     )
 
 

@@ -21,6 +21,9 @@ class DiskRef(Struct, frozen=True):
     write_accelerator: bool = False
     max_shares: int | None = None
     encryption_set_id: str | None = None
+    # EncryptionAtRestWithPlatformKey | …WithCustomerKey | …WithPlatformAndCustomerKeys; None:
+    # the disk resource was not exported
+    encryption_type: str | None = None
 
 
 class VirtualMachine(Struct, frozen=True):
@@ -287,3 +290,42 @@ class DenyAssignment(Struct, frozen=True):
     principals: frozenset[str]
     excluded: frozenset[str]
     permissions: tuple[Permission, ...]
+
+
+class DiskEncryptionSet(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    key_vault_id: str | None = None  # activeKey.sourceVault.id
+    key_url: str | None = None
+    encryption_type: str | None = None  # EncryptionAtRestWithCustomerKey | …PlatformAndCustomerKeys
+
+
+class AccessPolicy(Struct, frozen=True):
+    object_id: str  # lower-case
+    keys: frozenset[str] = frozenset()  # lower-case permission names ("get", "all" …)
+    secrets: frozenset[str] = frozenset()
+
+
+class KeyVault(Struct, frozen=True):
+    id: str
+    name: str
+    location: str
+    rbac: bool | None = None  # enableRbacAuthorization; None: properties not exported
+    access_policies: tuple[AccessPolicy, ...] = ()
+    sku: str | None = None  # standard | premium
+    soft_delete: bool | None = None
+    purge_protection: bool | None = None
+    hsm: bool = False  # a Managed HSM pool (Microsoft.KeyVault/managedHSMs)
+
+
+class VmExtension(Struct, frozen=True):
+    """A VM extension with its PUBLIC settings only; protected settings are never read."""
+
+    id: str
+    vm_key: str  # comparison key of the VM it belongs to
+    name: str
+    publisher: str | None = None
+    type: str | None = None
+    version: str | None = None
+    settings: dict[str, Any] = {}

@@ -8,7 +8,9 @@ from typing import Any
 from asr_preflight.model import ids
 from asr_preflight.model.entities import (
     DenyAssignment,
+    DiskEncryptionSet,
     GuestFacts,
+    KeyVault,
     LoadBalancer,
     NatGateway,
     NetworkInterface,
@@ -26,6 +28,7 @@ from asr_preflight.model.entities import (
     Vault,
     VirtualMachine,
     VirtualNetwork,
+    VmExtension,
     VmSku,
 )
 from asr_preflight.snapshot import Snapshot
@@ -67,11 +70,16 @@ class Estate:
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
     nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
     network_mappings: list[NetworkMapping] = field(default_factory=list)
+    disk_encryption_sets: dict[str, DiskEncryptionSet] = field(default_factory=dict)
+    key_vaults: dict[str, KeyVault] = field(default_factory=dict)  # and Managed HSM pools
+    extensions: dict[str, dict[str, VmExtension]] = field(default_factory=dict)  # by VM key
+    extensions_known: bool = False  # an extension export, or VMs with embedded `resources`
     # Analysis engines memoise here what they derive once per estate (e.g. network paths).
     analyses: dict[Any, Any] = field(default_factory=dict, repr=False)
     _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
     _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
     _networks: dict[str, VmNetwork] = field(default_factory=dict)
+    _guests: dict[str, GuestFacts | None] = field(default_factory=dict)
 
     def index(self) -> None:
         for facts in self.guest_facts:
@@ -91,11 +99,17 @@ class Estate:
 
     def guest(self, vm: VirtualMachine) -> GuestFacts | None:
         """Guest facts match a VM by its unique vmId; by name only when the facts carry no vmId
-        (a namesake elsewhere must not lend its trust store)."""
-        if vm.vm_id and (facts := self._guest_by_vm_id.get(vm.vm_id.lower())):
-            return facts
-        facts = self._guest_by_name.get(vm.name.lower())
-        return facts if facts is not None and not facts.vm_id else None
+        (a namesake elsewhere must not lend its trust store). Decided once per VM."""
+        if vm.key not in self._guests:
+            facts = self._guest_by_vm_id.get(vm.vm_id.lower()) if vm.vm_id else None
+            if facts is None:
+                named = self._guest_by_name.get(vm.name.lower())
+                facts = named if named is not None and not named.vm_id else None
+            self._guests[vm.key] = facts
+        return self._guests[vm.key]
+
+    def extensions_of(self, vm: VirtualMachine) -> list[VmExtension]:
+        return list(self.extensions.get(vm.key, {}).values())
 
     def nics_of(self, vm: VirtualMachine) -> list[NetworkInterface | None]:
         return [self.nics.get(ids.key(nic_id)) for nic_id in vm.nic_ids]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from asr_preflight.analysis import encryption
 from asr_preflight.analysis.quota import DemandBook, QuotaCheck
 from asr_preflight.analysis.sizing import Choice, SizeChoice, Sizer
 from asr_preflight.context import Context
@@ -140,8 +141,51 @@ def build_plan(ctx: Context) -> PlanResult:
         vms=vm_plans,
         quota=[_ask(q) for q in quota],
         notes=notes,
+        encryption=_plan_encryption(ctx),
     )
     return PlanResult(plan, sizes, quota)
+
+
+def _plan_encryption(ctx: Context) -> list[TargetResource]:
+    """A disk encryption set per source set of CMK disks, a key vault per source vault of ADE
+    VMs: the existing one in the target region, else the one to create (ASR's `-asr` names)."""
+    estate, target = ctx.estate, ctx.target_region
+    planned: dict[str, TargetResource] = {}
+    for vm in ctx.vms:
+        for des_id in encryption.cmk_sets(vm):
+            source = estate.disk_encryption_sets.get(ids.key(des_id))
+            found = encryption.target_des(estate, source, des_id, target)
+            kind = encryption.encryption_label(source.encryption_type if source else None)
+            name = found.name if found else encryption.target_des_name(des_id)
+            planned.setdefault(
+                f"des:{name.lower()}",
+                TargetResource(
+                    "disk_encryption_set",
+                    name,
+                    target,
+                    exists=found is not None,
+                    id=found.id if found else None,
+                    note=f"for disks of {ids.name(des_id)} ({kind})",
+                ),
+            )
+        ade = encryption.ade_of(estate, vm)
+        if ade is None:
+            continue
+        vault = encryption.target_key_vault(estate, ade, target)
+        name = vault.name if vault else encryption.target_vault_name(ade)
+        kek = " and key encryption key" if ade.kek_url else ""
+        planned.setdefault(
+            f"kv:{name.lower()}",
+            TargetResource(
+                "key_vault",
+                name,
+                target,
+                exists=vault is not None,
+                id=vault.id if vault else None,
+                note=f"ADE secrets{kek} of {ade.vault_name}",
+            ),
+        )
+    return sorted(planned.values(), key=lambda r: (r.kind, r.name.lower()))
 
 
 def _target_network(ctx: Context, vnet_id: str, existing: set[str]) -> TargetResource:

@@ -6,7 +6,9 @@ import msgspec
 
 
 class TargetResource(msgspec.Struct):
-    kind: str  # vault | resource_group | virtual_network | availability_set | cache_account
+    # vault | resource_group | virtual_network | availability_set | cache_account |
+    # disk_encryption_set | key_vault
+    kind: str
     name: str
     location: str
     exists: bool  # True: ASR reuses it; False: enabling replication creates it
@@ -62,3 +64,5 @@ class TargetPlan(msgspec.Struct):
     vms: list[VmPlan]
     quota: list[QuotaAsk]
     notes: list[str]
+    # disk encryption sets (CMK disks) and key vaults (ADE) the target region needs
+    encryption: list[TargetResource] = msgspec.field(default_factory=list)

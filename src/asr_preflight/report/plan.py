@@ -16,7 +16,7 @@ def _resource(resource: TargetResource) -> Text:
     state = ("exists", "green") if resource.exists else ("create", "cyan")
     note = f"  ({resource.note})" if resource.note else ""
     return Text.assemble(
-        f"  {resource.kind.replace('_', ' '):17}",
+        f"  {resource.kind.replace('_', ' '):20}",
         (f"{state[0]:7}", state[1]),
         f"{resource.name} in {display(resource.location)}{note}",
     )
@@ -35,6 +35,7 @@ def render(plan: TargetPlan, console: Console) -> None:
         *plan.virtual_networks,
         *plan.availability_sets,
         *plan.cache_accounts,
+        *plan.encryption,
     ]:
         console.print(_resource(resource))
     table = Table(title="Virtual machines", title_justify="left", pad_edge=False)

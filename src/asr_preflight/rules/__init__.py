@@ -2,6 +2,7 @@
 
 from asr_preflight.rules import (  # noqa: F401  (imported to register their rules)
     capacity,
+    encryption,
     guest_os,
     networking,
     permissions,

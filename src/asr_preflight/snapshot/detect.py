@@ -43,6 +43,10 @@ GUEST_SCHEMA = "asr-preflight/guest-facts"
 # Only used for an *empty* export, which has no content to recognise: "az network route-table
 # list" printing [] still tells us there are no route tables, which is not the same as not knowing.
 EMPTY_FILE_HINTS: tuple[tuple[str, str], ...] = (
+    ("disk-encryption-set", "microsoft.compute/diskencryptionsets"),
+    ("keyvault", "microsoft.keyvault/vaults"),
+    ("key-vault", "microsoft.keyvault/vaults"),
+    ("extension", "microsoft.compute/virtualmachines/extensions"),
     ("route-table", "microsoft.network/routetables"),
     ("routetable", "microsoft.network/routetables"),
     ("nsg", "microsoft.network/networksecuritygroups"),
