@@ -291,3 +291,9 @@ def test_malformed_records_are_input_errors_naming_the_file(tmp_path, name, edit
     assert "expected the shape az and the REST API print" in result.stderr
     if "vms" not in name:  # VMs are merged across files first: the message names the VM
         assert name in result.stderr
+
+
+def test_filters_that_match_no_vm_say_which_filter():
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--vm", "vm-nosuch")
+    assert result.returncode == 2
+    assert "matching --vm vm-nosuch; none do" in result.stderr

@@ -154,11 +154,13 @@ def _context(
     vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
     if not vms:
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
+        filters = [f"--vm {v}" for v in vm] + [f"--resource-group {g}" for g in resource_group]
         raise InputError(
             str(snapshot or "--live"),
             "",
-            f"expected VMs in {regions.display(source)} "
-            f"matching the filters; the snapshot's VMs are in: {where}",
+            f"expected VMs in {regions.display(source)} matching {' '.join(filters)}; none do"
+            if filters and source in exported
+            else f"expected VMs in {regions.display(source)}; the snapshot's VMs are in: {where}",
         )
     return Context(
         estate=estate,
