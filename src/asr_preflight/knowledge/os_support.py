@@ -117,14 +117,20 @@ def assess_linux(distro: str | None, version: str | None) -> OsAssessment:
     verdict = _listed(version, row["versions"])
     if verdict is None:
         minors = ", ".join(v for v in row["versions"] if v.startswith(f"{version}."))
-        return OsAssessment("unknown", label, row["source"],
-                            f"only the major version is known; listed: {minors}")
+        return OsAssessment(
+            "unknown", label, row["source"], f"only the major version is known; listed: {minors}"
+        )
     if not verdict:
-        return OsAssessment("unsupported", label, row["source"],
-                            "version not on the support matrix")
+        return OsAssessment(
+            "unsupported", label, row["source"], "version not on the support matrix"
+        )
     if row.get("listed_until"):
-        return OsAssessment("unsupported", label, row["source"],
-                            f"last listed in the support matrix of {row['listed_until']}")
+        return OsAssessment(
+            "unsupported",
+            label,
+            row["source"],
+            f"last listed in the support matrix of {row['listed_until']}",
+        )
     return OsAssessment("supported", label, row["source"], row.get("note", ""))
 
 

@@ -46,8 +46,12 @@ def render(result: CheckResult, console: Console) -> None:
         )
     )
     for error in ctx.estate.snapshot.collection_errors:  # Azure's words: no markup
-        console.print(Text.assemble(("collection error ", "yellow"),
-                                    f"{error.scope}: {error.operation}: {error.message}"))
+        console.print(
+            Text.assemble(
+                ("collection error ", "yellow"),
+                f"{error.scope}: {error.operation}: {error.message}",
+            )
+        )
     console.print()
     _vm_table(result, console)
     _findings(result, console)

@@ -35,14 +35,19 @@ def vault_in_target_region(ctx: Context, out: Out) -> None:
     elif target:
         out.pass_(target[0].id, f"vault {target[0].name} is in {region}")
     elif chosen and chosen[0].location != ctx.source_region:
-        out.warn(None, f"vault {chosen[0].name} is in {display(chosen[0].location)}: allowed, "
-                 f"but ASR recommends the vault in the target region, {region}",
-                 f"consider a vault in {region}")
+        out.warn(
+            None,
+            f"vault {chosen[0].name} is in {display(chosen[0].location)}: allowed, "
+            f"but ASR recommends the vault in the target region, {region}",
+            f"consider a vault in {region}",
+        )
     elif not chosen:
-        out.warn(None, f"no Recovery Services vault in {region}; enabling replication will "
-                 "need a new one",
-                 f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
-                 f"<rg-in-{ctx.target_region}> --location {ctx.target_region}")
+        out.warn(
+            None,
+            f"no Recovery Services vault in {region}; enabling replication will need a new one",
+            f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
+            f"<rg-in-{ctx.target_region}> --location {ctx.target_region}",
+        )
     else:
         out.skip(None, "the chosen vault is in the source region; ASR-VAULT-002 reports it")
 
@@ -92,10 +97,12 @@ def region_can_host_vault(ctx: Context, out: Out) -> None:
     allowed, source = vault_allowed(ctx.target_region)
     region = display(ctx.target_region)
     if not allowed:
-        out.warn(None, f"Recovery Services vaults cannot be created in {region} ({source}); "
-                 f"VMs can still fail over to {region}",
-                 f"create the vault in a region other than {region} and "
-                 f"{display(ctx.source_region)}")
+        out.warn(
+            None,
+            f"Recovery Services vaults cannot be created in {region} ({source}); "
+            f"VMs can still fail over to {region}",
+            f"create the vault in a region other than {region} and {display(ctx.source_region)}",
+        )
         return
     if any(v.location == ctx.target_region for v in candidate_vaults(ctx)):
         out.pass_(None, f"a vault already exists in {region}")
