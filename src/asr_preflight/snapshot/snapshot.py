@@ -98,7 +98,7 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 def _classify(doc: Any, raw: bytes, file: Path) -> detect.Document:
     document = detect.classify_document(doc, str(file))
-    document.may_hold_secrets = may_hold_secrets(raw)
+    document.may_hold_secrets = may_hold_secrets(raw, document.records)
     return document
 
 
