@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -128,15 +129,16 @@ def _context(
     snapshot: Path | None,
     source_region: str,
     target_region: str,
+    *,
     resource_group: list[str],
     vm: list[str],
-    principal_id: str | None,
-    group_id: list[str],
-    cache_storage_account: list[str],
-    vault: str | None,
-    target_subscription: str | None,
-    target_resource_group: str | None,
-    guest_dir: list[Path],
+    principal_id: str | None = None,
+    group_id: Sequence[str] = (),
+    cache_storage_account: Sequence[str] = (),
+    vault: str | None = None,
+    target_subscription: str | None = None,
+    target_resource_group: str | None = None,
+    guest_dir: Sequence[Path] = (),
     live: LiveSource | None = None,
 ) -> Context:
     """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
@@ -215,15 +217,15 @@ def check(
             snapshot,
             source_region,
             target_region,
-            resource_group,
-            vm,
-            principal_id,
-            group_id,
-            cache_storage_account,
-            vault,
-            target_subscription,
-            target_resource_group,
-            guest_dir,
+            resource_group=resource_group,
+            vm=vm,
+            principal_id=principal_id,
+            group_id=group_id,
+            cache_storage_account=cache_storage_account,
+            vault=vault,
+            target_subscription=target_subscription,
+            target_resource_group=target_resource_group,
+            guest_dir=guest_dir,
             live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
         )
         result = run_check(context)
@@ -260,15 +262,12 @@ def plan(
             snapshot,
             source_region,
             target_region,
-            resource_group,
-            vm,
-            None,
-            [],
-            cache_storage_account,
-            vault,
-            target_subscription,
-            target_resource_group,
-            [],
+            resource_group=resource_group,
+            vm=vm,
+            cache_storage_account=cache_storage_account,
+            vault=vault,
+            target_subscription=target_subscription,
+            target_resource_group=target_resource_group,
         )
         target = context.plan.target
         if output is OutputFormat.JSON:
@@ -304,15 +303,14 @@ def explain_permissions(
         snapshot,
         source_region,
         target_region,
-        resource_group,
-        vm,
-        principal_id,
-        group_id,
-        cache_storage_account,
-        vault,
-        target_subscription,
-        target_resource_group,
-        [],
+        resource_group=resource_group,
+        vm=vm,
+        principal_id=principal_id,
+        group_id=group_id,
+        cache_storage_account=cache_storage_account,
+        vault=vault,
+        target_subscription=target_subscription,
+        target_resource_group=target_resource_group,
     )
     rows = explain_rows(context)
     if output is OutputFormat.JSON:
@@ -344,15 +342,10 @@ def explain_network(
         snapshot,
         source_region,
         target_region,
-        resource_group,
-        vm,
-        None,
-        [],
-        cache_storage_account,
-        None,
-        None,
-        None,
-        guest_dir,
+        resource_group=resource_group,
+        vm=vm,
+        cache_storage_account=cache_storage_account,
+        guest_dir=guest_dir,
     )
     rows = network_rows(context)
     if output is OutputFormat.JSON:

@@ -14,10 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
+from live_support import ALICE, BOB, DEV, EXAMPLE, PROD
 from typer.testing import CliRunner
 
 from asr_preflight import cli, cli_collect
-from conftest import ALICE, BOB, DEV, EXAMPLE, PROD
 
 PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
 # What the example holds no export of: answered 403, so it is a collection error live and

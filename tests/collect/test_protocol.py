@@ -9,6 +9,7 @@ import time
 
 import pytest
 from arm_double import API_VERSIONS, ArmData, ArmDouble, Fault, graph_row
+from live_support import BOB, DEV, PROD, StaticCredential
 
 from asr_preflight.collect import PipelineSettings, Target, collect
 from asr_preflight.collect.auth import resolve_cloud
@@ -18,7 +19,6 @@ from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.findings import Status
 from asr_preflight.model import build_estate
 from asr_preflight.rules import Context
-from conftest import BOB, DEV, PROD, StaticCredential
 
 VM = "microsoft.compute/virtualmachines"
 FAST = {"retry_backoff_factor": 0.05, "retry_backoff_max": 2.0, "read_timeout": 5.0}

@@ -9,6 +9,7 @@ from azure.core.pipeline.transport import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
+from live_support import BOB, DEV, PROD, StaticCredential
 
 from asr_preflight.collect import PipelineSettings, ReadOnlyViolation, Target, collect
 from asr_preflight.collect.auth import resolve_cloud
@@ -20,7 +21,6 @@ from asr_preflight.collect.pipeline import (
     make_policies,
     make_transport,
 )
-from conftest import BOB, DEV, PROD, StaticCredential
 
 ARM = "https://management.azure.com"
 GRAPH = f"{ARM}/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01"

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import layout
+from guest_support import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "src" / "asr_preflight" / "guest" / "probe.py"

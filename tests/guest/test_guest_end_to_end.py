@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ConnectProxy, layout, real_required_roots_pem
+from guest_support import ConnectProxy, layout, real_required_roots_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "contoso"

@@ -6,9 +6,9 @@ import socket
 import time
 
 import pytest
+from guest_support import HttpServer, SilentServer, TlsServer, layout, run_probe
 
 from asr_preflight.guest import probe
-from conftest import HttpServer, SilentServer, TlsServer, layout, run_probe
 
 
 def _free_port() -> int:

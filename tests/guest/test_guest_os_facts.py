@@ -6,9 +6,9 @@ from __future__ import annotations
 import ssl
 
 import pytest
+from guest_support import OS_RELEASE, run_probe, sha1_of, write
 
 from asr_preflight.guest import probe
-from conftest import OS_RELEASE, run_probe, sha1_of, write
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from conftest import ConnectProxy, layout, run_probe, write
+from guest_support import ConnectProxy, layout, run_probe, write
 
 
 @pytest.fixture

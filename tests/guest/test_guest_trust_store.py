@@ -7,9 +7,7 @@ import base64
 import ssl
 
 import pytest
-
-from asr_preflight.guest import probe
-from conftest import (
+from guest_support import (
     TlsServer,
     layout,
     real_required_roots_pem,
@@ -17,6 +15,8 @@ from conftest import (
     sha1_of,
     write,
 )
+
+from asr_preflight.guest import probe
 
 DISTROS = ("debian", "rhel", "suse")
 STORES = {
