@@ -24,6 +24,7 @@ from asr_preflight.cli_collect import (
     collect_command,
     live_source,
 )
+from asr_preflight.cli_options import region_option
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.findings import Status, Verdict
@@ -76,17 +77,6 @@ def _root(
     ] = False,
 ) -> None:
     """asr-preflight: everything "Enable replication" needs, checked up front."""
-
-
-def _region(name: str, option: str, known_here: set[str]) -> str:
-    normalized = regions.normalize(name) or (name.lower() if name.lower() in known_here else None)
-    if normalized is None:
-        raise InputError(
-            option,
-            "",
-            f"expected an Azure region name such as eastus or 'Central US', found {name!r}",
-        )
-    return normalized
 
 
 # Options shared by `check` and `explain permissions`.
@@ -151,8 +141,8 @@ def _context(
         add_guest_facts(snap, path)
     estate = build_estate(snap)
     exported = {v.location for v in estate.vms.values()}
-    source = _region(source_region, "--source-region", exported)
-    target = _region(target_region, "--target-region", exported)
+    source = region_option(source_region, "--source-region", exported)
+    target = region_option(target_region, "--target-region", exported)
     vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
     if not vms:
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from asr_preflight.cli_options import region_option
 from asr_preflight.errors import InputError
-from asr_preflight.knowledge import regions
 from asr_preflight.snapshot import Snapshot, write_snapshot
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -70,8 +70,8 @@ class LiveSource:
     ) -> Snapshot:
         return collect_snapshot(
             self,
-            _region(source_region, "--source-region"),
-            _region(target_region, "--target-region"),
+            region_option(source_region, "--source-region"),
+            region_option(target_region, "--target-region"),
             principal_id,
             cache_accounts,
         )
@@ -111,17 +111,6 @@ def _source(
     return LiveSource(
         tuple(dict.fromkeys(s.lower() for s in subscription)), tenant, cloud, arm_endpoint
     )
-
-
-def _region(name: str, option: str) -> str:
-    normalized = regions.normalize(name)
-    if normalized is None:
-        raise InputError(
-            option,
-            "",
-            f"expected an Azure region name such as eastus or 'Central US', found {name!r}",
-        )
-    return normalized
 
 
 def collect_snapshot(
@@ -241,8 +230,8 @@ def collect_command(
     source = _source(subscription, tenant, cloud, arm_endpoint)
     snap = collect_snapshot(
         source,
-        _region(source_region, "--source-region"),
-        _region(target_region, "--target-region"),
+        region_option(source_region, "--source-region"),
+        region_option(target_region, "--target-region"),
         principal_id,
         cache_storage_account,
         workers=workers,

@@ -8,24 +8,11 @@ from typing import Annotated
 
 import typer
 
+from asr_preflight.cli_options import region_option
 from asr_preflight.errors import InputError
 from asr_preflight.guest import probe_source
-from asr_preflight.knowledge import regions
 
 CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")  # probe.ENDPOINTS (a test checks)
-
-
-def _region(name: str | None, option: str) -> str | None:
-    if name is None:
-        return None
-    normalized = regions.normalize(name)
-    if normalized is None:
-        raise InputError(
-            option,
-            "",
-            f"expected an Azure region name such as eastus or 'Central US', found {name!r}",
-        )
-    return normalized
 
 
 def _emit(path: Path) -> None:
@@ -129,8 +116,8 @@ def guest_command(
         raise InputError("--timeout/--deadline", "", "expected a positive number of seconds")
     argv: list[str] = []
     for flag, value in (
-        ("--source-region", _region(source_region, "--source-region")),
-        ("--target-region", _region(target_region, "--target-region")),
+        ("--source-region", source_region and region_option(source_region, "--source-region")),
+        ("--target-region", target_region and region_option(target_region, "--target-region")),
         ("--cache-account", cache_account),
         ("--cloud", cloud),
         ("--output", str(output) if output else None),

@@ -1,0 +1,21 @@
+"""Checks shared by the commands' options."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from asr_preflight.errors import InputError
+from asr_preflight.knowledge import regions
+
+
+def region_option(name: str, option: str, known_here: Collection[str] = ()) -> str:
+    """The ARM name of a region given on the command line; `known_here` adds regions the
+    snapshot itself uses, so a region newer than the knowledge base still works."""
+    normalized = regions.normalize(name) or (name.lower() if name.lower() in known_here else None)
+    if normalized is None:
+        raise InputError(
+            option,
+            "",
+            f"expected an Azure region name such as eastus or 'Central US', found {name!r}",
+        )
+    return normalized
