@@ -181,7 +181,7 @@ def test_streamed_report_is_byte_for_byte_the_encoded_report(tmp_path):
 
 def test_explain_permissions_names_the_one_missing_action():
     alice = "aaaaaaaa-0000-4000-8000-000000000001"
-    result = cli(
+    args = [
         "explain",
         "permissions",
         "--snapshot",
@@ -195,9 +195,8 @@ def test_explain_permissions_names_the_one_missing_action():
         "rg-dr-cus",
         "--cache-storage-account",
         "contosoeusasrcache",
-        "--output",
-        "json",
-    )
+    ]
+    result = cli(*args, "--output", "json")
     assert result.returncode == 1, result.stderr
     rows = json.loads(result.stdout)
     missing = [r for r in rows if r["access"] != "granted"]
@@ -207,21 +206,7 @@ def test_explain_permissions_names_the_one_missing_action():
     assert missing[0]["scope"].endswith("/storageAccounts/contosoeusasrcache")
     granted = {r["action"]: r["via"] for r in rows if r["access"] == "granted"}
     assert granted["Microsoft.Compute/virtualMachines/write"].startswith("Contoso DR Operator at")
-    table = cli(
-        "explain",
-        "permissions",
-        "--snapshot",
-        str(EXAMPLE),
-        *PAIR,
-        "--principal-id",
-        alice,
-        "--resource-group",
-        "rg-web",
-        "--target-resource-group",
-        "rg-dr-cus",
-        "--cache-storage-account",
-        "contosoeusasrcache",
-    )
+    table = cli(*args)
     assert "MISSING" in table.stdout and "granted by Virtual Machine Contributor" in table.stdout
 
 
