@@ -113,6 +113,13 @@ GuestOpt = Annotated[
     typer.Option(help="Folder (or file) of guest facts collected inside the VMs (repeatable)."),
 ]
 OutputOpt = Annotated[OutputFormat, typer.Option(help="Report format.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Exit 2 on any input problem (a record that could not be understood) instead of "
+        "reporting it and answering unknown where it was needed."
+    ),
+]
 
 
 def _context(
@@ -130,6 +137,7 @@ def _context(
     target_resource_group: str | None = None,
     guest_dir: Sequence[Path] = (),
     live: LiveSource | None = None,
+    strict: bool = False,
 ) -> Context:
     """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
     snap = (
@@ -140,6 +148,13 @@ def _context(
     for path in guest_dir:
         add_guest_facts(snap, path)
     estate = build_estate(snap)
+    if strict and estate.problems:
+        first = estate.problems[0]
+        raise InputError(
+            first.file,
+            first.path,
+            f"{first.expected} (--strict: {len(estate.problems)} input problem(s) in all)",
+        )
     exported = {v.location for v in estate.vms.values()}
     source = region_option(source_region, "--source-region", exported)
     target = region_option(target_region, "--target-region", exported)
@@ -200,6 +215,7 @@ def check(
     tenant: TenantOpt = None,
     cloud: CloudOpt = "AzureCloud",
     arm_endpoint: ArmEndpointOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
     with batch_gc():
@@ -217,6 +233,7 @@ def check(
             target_resource_group=target_resource_group,
             guest_dir=guest_dir,
             live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
+            strict=strict,
         )
         result = run_check(context)
         if output is OutputFormat.JSON:

@@ -16,5 +16,10 @@ class InputError(Exception):
         self.file = file
         self.path = path
         self.expected = expected
-        where = f"{file}: {path}" if path else file
+        where = f"{printable(file)}: {path}" if path else printable(file)
         super().__init__(f"{where}: {expected}")
+
+
+def printable(text: str) -> str:
+    """Text from the input (a file name, a key) escaped so that a message stays one line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")

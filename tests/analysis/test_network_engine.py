@@ -21,7 +21,8 @@ from asr_preflight.analysis.network import (
     tag_target,
 )
 from asr_preflight.analysis.service_tags import AddressSet, ServiceTagIndex, parse_ipv4
-from asr_preflight.model.build import _nsg, _route_table, _subnets
+from asr_preflight.model.build import NSG, ROUTE_TABLE, VNET, one
+from asr_preflight.snapshot.detect import SERVICE_TAGS
 
 NSG_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/n1"
 
@@ -72,31 +73,35 @@ def nsg(*rules, defaults=True):
     properties = {"securityRules": list(rules)}
     if defaults:
         properties["defaultSecurityRules"] = default
-    return _nsg(
+    return one(
+        NSG,
         {
             "id": NSG_ID,
             "name": "n1",
             "location": "eastus",
             "type": "Microsoft.Network/networkSecurityGroups",
             "properties": properties,
-        }
+        },
     )
 
 
-TAGS = ServiceTagIndex.from_records(
+TAGS = ServiceTagIndex.from_sets(
     [
-        {
-            "changeNumber": "1",
-            "cloud": "Public",
-            "values": [
-                {"name": "Storage.EastUS", "properties": {"addressPrefixes": ["20.0.0.0/24"]}},
-                {"name": "Storage", "properties": {"addressPrefixes": ["20.0.0.0/23"]}},
-                {
-                    "name": "AzureActiveDirectory",
-                    "properties": {"addressPrefixes": ["20.0.4.0/24", "2603:1006::/40"]},
-                },
-            ],
-        }
+        one(
+            SERVICE_TAGS,
+            {
+                "changeNumber": "1",
+                "cloud": "Public",
+                "values": [
+                    {"name": "Storage.EastUS", "properties": {"addressPrefixes": ["20.0.0.0/24"]}},
+                    {"name": "Storage", "properties": {"addressPrefixes": ["20.0.0.0/23"]}},
+                    {
+                        "name": "AzureActiveDirectory",
+                        "properties": {"addressPrefixes": ["20.0.4.0/24", "2603:1006::/40"]},
+                    },
+                ],
+            },
+        )
     ]
 )
 
@@ -315,7 +320,8 @@ def test_first_engine_api_still_answers():
 
 # --- routes ----------------------------------------------------------------------------------
 
-SUBNET = _subnets(
+SUBNET = one(
+    VNET,
     {
         "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v",
         "location": "eastus",
@@ -334,12 +340,13 @@ SUBNET = _subnets(
                 }
             ]
         },
-    }
-)[0]
+    },
+)[1][0]
 
 
 def table(*routes):
-    return _route_table(
+    return one(
+        ROUTE_TABLE,
         {
             "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt",
             "name": "rt",
@@ -349,7 +356,7 @@ def table(*routes):
                     for n, p, h in routes
                 ]
             },
-        }
+        },
     )
 
 

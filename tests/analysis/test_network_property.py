@@ -23,7 +23,9 @@ from asr_preflight.analysis.network import (
     tag_target,
 )
 from asr_preflight.analysis.service_tags import AddressSet, ServiceTagIndex
+from asr_preflight.model.build import one
 from asr_preflight.model.entities import NetworkSecurityGroup, SecurityRule
+from asr_preflight.snapshot.detect import SERVICE_TAGS
 
 BASE = ipaddress.ip_network("20.0.0.0/24")  # a small public universe, enumerable
 BLOCKS = list(BASE.subnets(new_prefix=28))  # 16 blocks of 16 addresses
@@ -187,16 +189,11 @@ def reference(rules, target, tags):
 
 
 def _index(tags):
-    return ServiceTagIndex.from_records(
-        [
-            {
-                "changeNumber": "1",
-                "values": [
-                    {"name": n, "properties": {"addressPrefixes": p}} for n, p in tags.items()
-                ],
-            }
-        ]
-    )
+    record = {
+        "changeNumber": "1",
+        "values": [{"name": n, "properties": {"addressPrefixes": p}} for n, p in tags.items()],
+    }
+    return ServiceTagIndex.from_sets([one(SERVICE_TAGS, record)])
 
 
 SCOPE = Scope("s", AddressSet.from_prefixes([VNET]), AddressSet.from_prefixes([VNET]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asr_preflight.analysis.permissions import Access, Evaluator, action_matches
-from asr_preflight.model.build import _deny_assignment, _role_assignment, _role_definition
+from asr_preflight.model.build import DENY_ASSIGNMENT, ROLE_ASSIGNMENT, ROLE_DEFINITION, one
 
 ME, GROUP, OTHER = "u-1", "g-1", "u-2"
 SUB = "/subscriptions/s1"
@@ -14,7 +14,8 @@ VM = f"{RG}/providers/Microsoft.Compute/virtualMachines/vm1"
 
 
 def role(role_id, actions, not_actions=(), data_actions=(), not_data_actions=(), name=None):
-    return _role_definition(
+    return one(
+        ROLE_DEFINITION,
         {
             "assignableScopes": ["/"],
             "description": "",
@@ -31,12 +32,13 @@ def role(role_id, actions, not_actions=(), data_actions=(), not_data_actions=(),
                     "notDataActions": list(not_data_actions),
                 }
             ],
-        }
+        },
     )
 
 
 def assign(role_id, scope, principal=ME, condition=None):
-    return _role_assignment(
+    return one(
+        ROLE_ASSIGNMENT,
         {
             "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{role_id}{principal}",
             "principalId": principal,
@@ -47,7 +49,7 @@ def assign(role_id, scope, principal=ME, condition=None):
             "condition": condition,
             "conditionVersion": "2.0" if condition else None,
             "type": "Microsoft.Authorization/roleAssignments",
-        }
+        },
     )
 
 
@@ -120,7 +122,8 @@ def test_other_principals_assignments_do_not_count():
 
 
 def _deny(scope, principals, excluded=(), actions=("*",)):
-    return _deny_assignment(
+    return one(
+        DENY_ASSIGNMENT,
         {
             "id": f"{scope}/providers/Microsoft.Authorization/denyAssignments/d",
             "type": "Microsoft.Authorization/denyAssignments",
@@ -130,7 +133,7 @@ def _deny(scope, principals, excluded=(), actions=("*",)):
                 "excludePrincipals": [{"id": p} for p in excluded],
                 "permissions": [{"actions": list(actions), "notActions": []}],
             },
-        }
+        },
     )
 
 

@@ -7,8 +7,9 @@ import random
 from dataclasses import replace
 
 from asr_preflight.analysis.sizing import Candidate, Choice, Needs, Sizer
-from asr_preflight.model.build import _sku
+from asr_preflight.model.build import one
 from asr_preflight.snapshot import load_snapshot
+from asr_preflight.snapshot.detect import SKUS
 from builders import Estate, sku
 
 NEEDS = Needs(
@@ -30,12 +31,12 @@ def candidate(name, family, vcpus, memory, **caps):
         if cap["name"] in caps:
             cap["value"] = str(caps.pop(cap["name"]))
     record["capabilities"] += [{"name": k, "value": str(v)} for k, v in caps.items()]
-    return Candidate.of(_sku(record), "centralus")
+    return Candidate.of(one(SKUS, record), "centralus")
 
 
 def test_candidate_reads_capabilities_and_restrictions():
     c = Candidate.of(
-        _sku(sku("Standard_D2s_v5", "f", 2, 8, "centralus", restricted=True)), "centralus"
+        one(SKUS, sku("Standard_D2s_v5", "f", 2, 8, "centralus", restricted=True)), "centralus"
     )
     assert (c.vcpus, c.memory, c.max_nics, c.premium_io, c.generations) == (
         2.0,

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import msgspec
+
 from asr_preflight.model import ids
 from asr_preflight.snapshot import Snapshot, detect
 
@@ -228,6 +230,11 @@ def _compute_usage(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _records(snap: Snapshot, kind: str) -> list[Any]:
+    """A snapshot's records as decoded JSON: the double serves them the way ARM would."""
+    return [msgspec.json.decode(r) if isinstance(r, msgspec.Raw) else r for r in snap.of(kind)]
+
+
 @dataclass
 class ArmData:
     """What the double serves, by the call that returns it."""
@@ -253,7 +260,7 @@ class ArmData:
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> ArmData:
         data = cls()
-        for account in snap.of(detect.SUBSCRIPTIONS):
+        for account in _records(snap, detect.SUBSCRIPTIONS):
             sid = str(account.get("subscriptionId") or account.get("id")).rsplit("/", 1)[-1]
             data.tenant = data.tenant or account.get("tenantId")
             data.subscriptions[sid.lower()] = {
@@ -271,7 +278,7 @@ class ArmData:
                 },
             }
         for kind in GRAPH_KINDS:
-            rest = [to_rest(r) for r in snap.of(kind)]
+            rest = [to_rest(r) for r in _records(snap, kind)]
             if kind == VM:
                 rest = _merge(rest)
                 for vm in rest:
@@ -283,13 +290,13 @@ class ArmData:
                 else None
             )
             data.resources += [graph_row(r, data.tenant, arm_type) for r in rest]
-        for record in snap.of(detect.LOCATIONS):
+        for record in _records(snap, detect.LOCATIONS):
             sub = ids.subscription(record.get("id")) or ""
             data.locations.setdefault(sub, []).append(record)
-        for record in snap.of(detect.PROVIDERS):
+        for record in _records(snap, detect.PROVIDERS):
             sub = ids.subscription(record.get("id")) or ""
             data.providers.setdefault(sub, []).append(record)
-        data.skus = list(snap.of(detect.SKUS))
+        data.skus = list(_records(snap, detect.SKUS))
         for block in snap.usages:
             for usage in block.value:
                 name = str((usage.get("name") or {}).get("value", ""))
@@ -302,24 +309,24 @@ class ArmData:
                     data.compute_usages.setdefault(key, []).append(_compute_usage(usage))
         if "microsoft.authorization/roleassignments" in snap.present:
             data.role_assignments = [
-                to_rest(r) for r in snap.of("microsoft.authorization/roleassignments")
+                to_rest(r) for r in _records(snap, "microsoft.authorization/roleassignments")
             ]
         if "microsoft.authorization/roledefinitions" in snap.present:
             data.role_definitions = [
-                to_rest(r) for r in snap.of("microsoft.authorization/roledefinitions")
+                to_rest(r) for r in _records(snap, "microsoft.authorization/roledefinitions")
             ]
         if "microsoft.authorization/denyassignments" in snap.present:
             data.deny_assignments = [
-                to_rest(r) for r in snap.of("microsoft.authorization/denyassignments")
+                to_rest(r) for r in _records(snap, "microsoft.authorization/denyassignments")
             ]
         for block in snap.memberships:
             if block.principal_id:
                 data.memberships.setdefault(block.principal_id, set()).update(
                     str(g.get("id", "")).lower() for g in block.value
                 )
-        for tags in snap.of(detect.SERVICE_TAGS)[:1]:
+        for tags in _records(snap, detect.SERVICE_TAGS)[:1]:
             data.service_tags = {k: v for k, v in tags.items() if k != "__kind__"}
-        for service in snap.of("microsoft.storage/storageaccounts/blobservices"):
+        for service in _records(snap, "microsoft.storage/storageaccounts/blobservices"):
             data.blob_services[ids.parent(service.get("id"))] = service
         return data
 

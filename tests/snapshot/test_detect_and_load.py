@@ -1,5 +1,6 @@
 import json
 
+import msgspec
 import pytest
 
 from asr_preflight.errors import InputError
@@ -112,11 +113,12 @@ def test_usage_region_from_file_name_or_wrapper(tmp_path):
     assert regions == ["centralus", "westus2"]
 
 
-def test_usage_without_region_is_a_clear_error(tmp_path):
+def test_usage_without_region_is_an_input_problem_not_a_guess(tmp_path):
     _write(tmp_path, "quota.json", [{"currentValue": 1, "limit": 10, "name": {"value": "cores"}}])
-    with pytest.raises(InputError) as err:
-        load_snapshot(tmp_path)
-    assert err.value.file.endswith("quota.json") and "usages-<region>.json" in str(err.value)
+    estate = build_estate(load_snapshot(tmp_path))
+    [problem] = estate.problems
+    assert problem.file.endswith("quota.json") and "usages-<region>.json" in problem.expected
+    assert estate.usages == []
 
 
 def test_same_vm_from_two_exports_merges(tmp_path):
@@ -152,28 +154,50 @@ def test_same_vm_from_two_exports_merges(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"value": [1, 2]', "truncated"),
+        ("", "empty file"),
+        ("42", "expected a JSON object or a list of objects"),
+        ("[" * 2000 + "]" * 2000, "nested at most"),
+        (b'[{"name": "\xff"}]', "expected UTF-8 text: invalid byte at line 1, column 12"),
+    ],
+)
+def test_a_file_that_is_not_json_stops_the_run_naming_it(tmp_path, content, expected):
+    path = tmp_path / "bad\nname.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError) as err:
+        load_snapshot(tmp_path)
+    assert err.value.file.endswith("name.json") and expected in str(err.value)
+    assert "\n" not in str(err.value), "the file name is escaped: one line"
+
+
+@pytest.mark.parametrize(
     ("content", "path", "expected"),
     [
-        ('{"value": [1, 2]', "$", "truncated"),
-        ("", "$", "empty file"),
         ('[{"foo": 1}]', "$[0]", "expected an Azure resource"),
         ('{"value": ["x"]}', "$.value[0]", "expected a JSON object"),
         (
             '[{"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Compute/'
             'virtualMachines/v", "type": "Microsoft.Compute/virtualMachines", "name": "v", '
             '"location": "atlantis"}]',
-            "microsoft.compute/virtualmachines #0 (v).location",
-            "'atlantis'",
+            "$[0].location",
+            "expected an Azure region name, found 'atlantis'",
         ),
     ],
 )
-def test_bad_input_names_file_path_and_expectation(tmp_path, content, path, expected):
+def test_an_odd_record_is_an_input_problem_naming_file_and_path(tmp_path, content, path, expected):
     _write(tmp_path, "bad.json", content)
-    with pytest.raises(InputError) as err:
-        load_snapshot(tmp_path)
-    assert err.value.file.endswith("bad.json")
-    assert err.value.path == path
-    assert expected in str(err.value)
+    _write(
+        tmp_path,
+        "rgs.json",
+        [{"id": f"/subscriptions/{SUB}/resourceGroups/rg", "location": "eastus"}],
+    )
+    estate = build_estate(load_snapshot(tmp_path))
+    [problem] = estate.problems
+    assert problem.file.endswith("bad.json") and problem.path == path
+    assert expected in problem.expected
+    assert list(estate.resource_groups) == [f"/subscriptions/{SUB}/resourcegroups/rg"]
 
 
 def test_malformed_json_reports_line_and_column(tmp_path):
@@ -249,7 +273,9 @@ def test_snapshot_file_round_trip_keeps_records_and_meta(tmp_path, estate):
     snap = load_snapshot(folder)
     write_snapshot(snap, tmp_path / "snap.json")
     again = load_snapshot(tmp_path / "snap.json")
-    assert again.records == snap.records and again.tenant_id == snap.tenant_id
+    decoded = {k: [msgspec.json.decode(r) for r in v] for k, v in again.records.items()}
+    assert decoded == {k: [msgspec.json.decode(r) for r in v] for k, v in snap.records.items()}
+    assert again.tenant_id == snap.tenant_id
     assert again.usages == snap.usages and sorted(again.present) == sorted(snap.present)
 
 
@@ -351,10 +377,22 @@ def test_exports_without_secret_markers_stay_verbatim(tmp_path):
     }
     _write(tmp_path, "vms.json", [vm])
     [kept] = load_snapshot(tmp_path).records["microsoft.compute/virtualmachines"]
-    assert kept == vm
+    assert msgspec.json.decode(kept) == vm
 
 
 def test_rest_instance_view_example_becomes_the_vm_it_describes(tmp_path):
+    _write(
+        tmp_path,
+        "vms.json",
+        [
+            {
+                "id": VM_ID,
+                "name": "vm1",
+                "location": "eastus",
+                "type": "Microsoft.Compute/virtualMachines",
+            }
+        ],
+    )
     _write(
         tmp_path,
         "VirtualMachines_InstanceView.json",

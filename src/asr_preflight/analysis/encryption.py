@@ -31,7 +31,7 @@ def encryption_label(kind: str | None) -> str:
 def cmk_sets(vm: VirtualMachine) -> dict[str, list[str]]:
     """Source disk encryption set id -> the VM's disks that use it."""
     out: dict[str, list[str]] = {}
-    for disk in vm.disks:
+    for disk in vm.disks or ():
         if disk.encryption_set_id:
             out.setdefault(disk.encryption_set_id, []).append(disk.name)
     return out
@@ -76,10 +76,7 @@ class Ade:
 
 
 def _setting(ext: VmExtension, name: str) -> str | None:
-    for key, value in ext.settings.items():
-        if key.lower() == name.lower() and isinstance(value, str) and value:
-            return value
-    return None
+    return ext.settings.get(name.lower())
 
 
 def ade_of(estate: Estate, vm: VirtualMachine) -> Ade | None:

@@ -63,7 +63,6 @@ from asr_preflight.model.entities import (
     VirtualMachine,
     VirtualNetwork,
 )
-from asr_preflight.snapshot import detect
 
 AZURE_DNS = "168.63.129.16"  # the platform's DNS and health address; NSGs never filter it
 EPHEMERAL = AddressSet(((1024, 65535),))  # where an outbound flow's source port lies
@@ -874,7 +873,7 @@ class NetworkAnalysis:
     _endpoints_by_vnet: dict[str, frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
-        self.tags = ServiceTagIndex.from_records(self.estate.snapshot.of(detect.SERVICE_TAGS))
+        self.tags = ServiceTagIndex.from_sets(self.estate.service_tags)
         cloud = cloud_of(self.source_region, self.estate.snapshot.cloud)
         self.destinations = destinations(cloud, self.source_region, self.target_region, self.needs)
         self.targets = {d.name: tag_target(d.service_tag, self.tags) for d in self.destinations}
@@ -905,13 +904,13 @@ class NetworkAnalysis:
 
     def _place(self, vm: VirtualMachine) -> Placement:
         estate = self.estate
-        nics = [estate.nics.get(ids.key(n)) for n in vm.nic_ids]
-        missing: list[str] = []
+        nics = [estate.nics.get(ids.key(n)) for n in vm.nic_ids or ()]
+        missing: list[str] = [] if vm.nic_ids is not None else ["the VM's network profile"]
         nic = next((n for n in nics if n is not None and n.primary), None)
         if nic is None and nics:
             nic = nics[0]
             if nic is None:
-                missing.append(f"NIC {ids.name(vm.nic_ids[0])}")
+                missing.append(f"NIC {ids.name((vm.nic_ids or ('?',))[0])}")
         subnet = vnet = nic_nsg = subnet_nsg = table = None
         if nic is not None:
             if nic.subnet_ids:

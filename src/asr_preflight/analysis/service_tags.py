@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+from asr_preflight.model.entities import ServiceTagSet
 
 _MAX = (1 << 32) - 1
 
@@ -129,20 +130,14 @@ class ServiceTagIndex:
     _parsed: dict[str, AddressSet] = field(default_factory=dict)
 
     @staticmethod
-    def from_records(records: Iterable[dict[str, Any]]) -> ServiceTagIndex:
+    def from_sets(sets: Iterable[ServiceTagSet]) -> ServiceTagIndex:
         index = ServiceTagIndex()
-        for record in records:
-            index.change_number = str(record.get("changeNumber") or index.change_number or "")
-            index.cloud = record.get("cloud") or index.cloud
-            for value in record.get("values") or ():
-                if not isinstance(value, dict):
-                    continue
-                name = str(value.get("name") or value.get("id") or "")
-                props = value.get("properties") if isinstance(value.get("properties"), dict) else {}
-                prefixes = props.get("addressPrefixes") or value.get("addressPrefixes") or []
-                if name:
-                    index._raw[name.lower()] = [str(p) for p in prefixes]
-                    index._names[name.lower()] = name
+        for tag_set in sets:
+            index.change_number = tag_set.change_number or index.change_number
+            index.cloud = tag_set.cloud or index.cloud
+            for tag in tag_set.tags:
+                index._raw[tag.name.lower()] = list(tag.address_prefixes)
+                index._names[tag.name.lower()] = tag.name
         return index
 
     def __bool__(self) -> bool:

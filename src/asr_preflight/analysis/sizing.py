@@ -178,9 +178,9 @@ class Sizer:
         nics = self.estate.nics_of(vm)
         source_caps = source.capabilities if source else {}
         return Needs(
-            nics=max(len(vm.nic_ids), 1),
-            data_disks=sum(1 for d in vm.disks if d.role == "data"),
-            premium_io=any((d.sku or "").lower().startswith("premium") for d in vm.disks),
+            nics=max(len(vm.nic_ids or ()), 1),
+            data_disks=sum(1 for d in vm.disks or () if d.role == "data"),
+            premium_io=any((d.sku or "").lower().startswith("premium") for d in vm.disks or ()),
             generation=vm.hyper_v_generation,
             accelerated_networking=any(n is not None and n.accelerated_networking for n in nics),
             trusted_launch=(vm.security_type or "").lower() == "trustedlaunch",

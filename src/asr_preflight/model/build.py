@@ -1,28 +1,37 @@
-"""Normalize raw Azure JSON (az flattened, REST with `properties`, Resource Graph) into the model.
+"""Build the typed estate from a snapshot: each record decoded once into its schema, then
+normalized into the model (regions by ARM name, ids compared case-insensitively).
 
-Every shape is read the same way: `props()` is the `properties` object when there is one, else
-the record itself (az prints many resources flattened). Records of the same id are merged, so a
-VM from `az vm list` and the same VM from a REST page with its instance view become one.
+Every shape Azure prints is read the same way: `settings()` is the `properties` object when there
+is one, else the record itself (az flattens). Records of the same id are merged, so a VM from
+`az vm list` and the same VM from a REST page with its instance view become one. What cannot be
+understood is reported through the Reader (see reader.py), never raised.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-from asr_preflight.errors import InputError
+import msgspec
+
 from asr_preflight.knowledge import regions
 from asr_preflight.model import ids
+from asr_preflight.model import schema as raw
 from asr_preflight.model.entities import (
     AccessPolicy,
     DenyAssignment,
     DiskEncryptionSet,
     DiskRef,
     Endpoint,
+    Grub,
+    GrubFile,
     GuestFacts,
+    GuestFilesystem,
+    GuestService,
+    InputProblem,
     KeyVault,
     LoadBalancer,
+    LvmVolume,
     NatGateway,
     NetworkInterface,
     NetworkMapping,
@@ -35,6 +44,8 @@ from asr_preflight.model.entities import (
     Route,
     RouteTable,
     SecurityRule,
+    ServiceTag,
+    ServiceTagSet,
     SkuRestriction,
     StorageAccount,
     Subnet,
@@ -47,8 +58,17 @@ from asr_preflight.model.entities import (
     VmSku,
 )
 from asr_preflight.model.estate import Estate
+from asr_preflight.model.reader import (
+    Reader,
+    Unreadable,
+    name_of,
+    required,
+    resource_id,
+)
+from asr_preflight.model.schema import settings
 from asr_preflight.snapshot import Snapshot, detect
 
+S = TypeVar("S", bound=msgspec.Struct)
 VM = "microsoft.compute/virtualmachines"
 DISK = "microsoft.compute/disks"
 NIC = "microsoft.network/networkinterfaces"
@@ -73,202 +93,239 @@ NETWORK_MAPPING = (
     "replicationnetworkmappings"
 )
 
-
-def props(record: dict[str, Any]) -> dict[str, Any]:
-    inner = record.get("properties")
-    return inner if isinstance(inner, dict) else record
-
-
-@lru_cache(maxsize=512)
-def region(name: str | None) -> str:
-    """Normalized region; names the KB does not know stay as given, lower-cased."""
-    if not name:
-        return ""
-    return regions.normalize(name) or name.lower().replace(" ", "")
-
-
-def _id(obj: Any) -> str | None:
-    value = obj.get("id") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) and value else None
-
-
-class _Cursor:
-    """The record being normalized, so a malformed one is reported, not a traceback."""
-
-    kind = ""
-    index = -1
-    record: Any = None
-    merged = False  # VMs are merged across files first: their index is not a file position
-
-
-def _each(snapshot: Snapshot, kind: str, records: list[Any] | None = None) -> Iterator[Any]:
-    _Cursor.kind, _Cursor.merged = kind, records is not None
-    for _Cursor.index, _Cursor.record in enumerate(
-        snapshot.of(kind) if records is None else records
-    ):
-        yield _Cursor.record
+# The kinds the model reads; records of any other kind are counted and otherwise ignored.
+USED_KINDS = frozenset(
+    {
+        VM,
+        DISK,
+        NIC,
+        NSG,
+        VNET,
+        ROUTE_TABLE,
+        STORAGE,
+        BLOB_SERVICE,
+        VAULT,
+        RESOURCE_GROUP,
+        ROLE_ASSIGNMENT,
+        ROLE_DEFINITION,
+        DENY_ASSIGNMENT,
+        LOAD_BALANCER,
+        NAT_GATEWAY,
+        DISK_ENCRYPTION_SET,
+        KEY_VAULT,
+        MANAGED_HSM,
+        VM_EXTENSION,
+        NETWORK_MAPPING,
+        detect.SKUS,
+        detect.USAGES,
+        detect.LOCATIONS,
+        detect.PROVIDERS,
+        detect.SUBSCRIPTIONS,
+        detect.GUEST_FACTS,
+        detect.GROUPS,
+        detect.SERVICE_TAGS,
+    }
+)
 
 
 def build_estate(snapshot: Snapshot) -> Estate:
-    """The typed estate; a record whose fields have the wrong JSON types is an InputError that
-    names its file, its place in it and what was expected."""
-    try:
-        return _build(snapshot)
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        file, index = (
-            (snapshot.origin, _Cursor.index)
-            if _Cursor.merged
-            else snapshot.origin_of(_Cursor.kind, _Cursor.index)
-        )
-        record = _Cursor.record if isinstance(_Cursor.record, dict) else {}
-        name = record.get("name") or record.get("id") or "?"
-        raise InputError(
-            file,
-            f"{_Cursor.kind} record #{index} ({name})",
-            f"expected the shape az and the REST API print; {type(exc).__name__}: {exc}",
-        ) from None
-
-
-def _build(snapshot: Snapshot) -> Estate:
+    """The typed estate. Nothing here raises on odd input: a record that does not fit is
+    reported in `estate.problems` and left out, or kept without what could not be read."""
+    reader = Reader(snapshot)
     estate = Estate(snapshot=snapshot, present=frozenset(snapshot.present))
-    disks = {ids.key(d.get("id")): d for d in _each(snapshot, DISK)}
-    vm_records = _merged(snapshot.of(VM))
-    estate.vms = {vm.key: vm for vm in (_vm(r, disks) for r in _each(snapshot, VM, vm_records))}
-    _extensions(estate, snapshot, vm_records)
-    estate.disk_encryption_sets = {
-        ids.key(d.id): d for d in map(_des, _each(snapshot, DISK_ENCRYPTION_SET))
+    estate.offered_locations = _offered_locations(reader)
+    reader.exported_regions = {r for regions in estate.offered_locations.values() for r in regions}
+
+    def every(kind: str) -> Iterator[Any]:
+        schema, make = _BUILDERS[kind]
+        return reader.build(kind, schema, lambda record: make(reader, record))
+
+    disks = {ids.key(d.id): d for _, d in reader.each(DISK, raw.DiskRecord) if d.id}
+    vm_records = _merged_vms(reader)
+    estate.vms = {vm.key: vm for vm in (_vm(reader, r, disks) for r in vm_records) if vm}
+    _extensions(estate, reader, vm_records)
+    estate.disk_encryption_sets = {ids.key(d.id): d for d in every(DISK_ENCRYPTION_SET)}
+    for kind in (KEY_VAULT, MANAGED_HSM):
+        estate.key_vaults.update((ids.key(v.id), v) for v in every(kind))
+    estate.nics = {ids.key(n.id): n for n in every(NIC)}
+    estate.nsgs = {ids.key(n.id): n for n in every(NSG)}
+    for vnet, subnets in every(VNET):
+        estate.vnets[ids.key(vnet.id)] = vnet
+        estate.subnets.update((ids.key(s.id), s) for s in subnets)
+    estate.load_balancers = {ids.key(b.id): b for b in every(LOAD_BALANCER)}
+    estate.nat_gateways = {ids.key(g.id): g for g in every(NAT_GATEWAY)}
+    estate.network_mappings = list(every(NETWORK_MAPPING))
+    estate.route_tables = {ids.key(t.id): t for t in every(ROUTE_TABLE)}
+    soft_delete = {
+        ids.parent(s.id): _enabled(settings(s).delete_retention_policy)
+        for _, s in reader.each(BLOB_SERVICE, raw.BlobServiceRecord)
+        if s.id
     }
-    key_vaults = _each(snapshot, KEY_VAULT, _merged(snapshot.of(KEY_VAULT)))
-    estate.key_vaults = {ids.key(v.id): v for v in map(_key_vault, key_vaults)}
-    for hsm in map(_key_vault, _each(snapshot, MANAGED_HSM)):
-        estate.key_vaults[ids.key(hsm.id)] = hsm
-    estate.nics = {ids.key(n.id): n for n in map(_nic, _each(snapshot, NIC))}
-    estate.nsgs = {ids.key(n.id): n for n in map(_nsg, _each(snapshot, NSG))}
-    for vnet in _each(snapshot, VNET):
-        for subnet in _subnets(vnet):
-            estate.subnets[ids.key(subnet.id)] = subnet
-        estate.vnets[ids.key(vnet.get("id"))] = _vnet(vnet)
-    estate.load_balancers = {ids.key(b.id): b for b in map(_lb, _each(snapshot, LOAD_BALANCER))}
-    estate.nat_gateways = {ids.key(g.id): g for g in map(_nat, _each(snapshot, NAT_GATEWAY))}
-    estate.network_mappings = [_mapping(m) for m in _each(snapshot, NETWORK_MAPPING)]
-    estate.route_tables = {
-        ids.key(t.id): t for t in map(_route_table, _each(snapshot, ROUTE_TABLE))
-    }
-    soft_delete = _soft_delete(_each(snapshot, BLOB_SERVICE))
     estate.storage_accounts = {
-        ids.key(a.id): a for a in (_storage(r, soft_delete) for r in _each(snapshot, STORAGE))
+        ids.key(a.id): a
+        for a in reader.build(
+            STORAGE, raw.StorageRecord, lambda r: _storage(reader, r, soft_delete)
+        )
     }
-    estate.vaults = {ids.key(v.id): v for v in map(_vault, _each(snapshot, VAULT))}
-    estate.resource_groups = {
-        ids.key(g.id): g for g in map(_resource_group, _each(snapshot, RESOURCE_GROUP))
-    }
-    estate.subscriptions = {
-        s.id: s for s in map(_subscription, _each(snapshot, detect.SUBSCRIPTIONS))
-    }
+    estate.vaults = {ids.key(v.id): v for v in every(VAULT)}
+    estate.resource_groups = {ids.key(g.id): g for g in every(RESOURCE_GROUP)}
+    estate.subscriptions = {s.id: s for s in every(detect.SUBSCRIPTIONS)}
     estate.providers = {
-        (p.subscription_id, p.namespace.lower()): p
-        for p in map(_provider, _each(snapshot, detect.PROVIDERS))
-        if p
+        (p.subscription_id, p.namespace.lower()): p for p in every(detect.PROVIDERS)
     }
-    estate.offered_locations = _offered_locations(_each(snapshot, detect.LOCATIONS))
-    estate.skus = _skus(_each(snapshot, detect.SKUS))
-    estate.usages = [u for block in snapshot.usages for u in _usages(block)]
-    estate.guest_facts = [_guest(g) for g in _each(snapshot, detect.GUEST_FACTS)]
-    estate.role_assignments = [_role_assignment(r) for r in _each(snapshot, ROLE_ASSIGNMENT)]
-    estate.role_definitions = {
-        d.id: d for d in map(_role_definition, _each(snapshot, ROLE_DEFINITION))
-    }
-    estate.deny_assignments = [_deny_assignment(r) for r in _each(snapshot, DENY_ASSIGNMENT)]
-    for block in snapshot.memberships:
-        groups = frozenset(str(g.get("id", "")).lower() for g in block.value if g.get("id"))
-        known = estate.memberships.get(block.principal_id, frozenset())
-        estate.memberships[block.principal_id] = known | groups
+    estate.skus = _skus(every(detect.SKUS))
+    estate.usages = _usages(reader, snapshot)
+    estate.service_tags = list(every(detect.SERVICE_TAGS))
+    estate.guest_facts = list(every(detect.GUEST_FACTS))
+    estate.role_assignments = list(every(ROLE_ASSIGNMENT))
+    estate.role_definitions = {d.id: d for d in every(ROLE_DEFINITION)}
+    estate.deny_assignments = list(every(DENY_ASSIGNMENT))
+    _memberships(estate, reader, snapshot)
+    estate.problems = _load_problems(snapshot) + reader.problems
+    estate.left_out = reader.left_out
+    estate.unused_records = sum(
+        len(records) for kind, records in snapshot.records.items() if kind not in USED_KINDS
+    )
     estate.index()
     return estate
 
 
-def _merged(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per id, whatever the order of the exports: values present in either fill the
-    other (az prints `"instanceView": null`, which must not hide a REST instance view)."""
-    by_id: dict[str, dict[str, Any]] = {}
-    for record in records:
-        k = ids.key(record.get("id"))
-        seen = by_id.get(k)
-        if seen is None:
-            by_id[k] = record
+def one(kind: str, record: Any) -> Any:
+    """One raw record through the boundary, built as the model builds it; None when it is left
+    out. For tests and tools that reason about a single resource."""
+    reader = Reader(Snapshot(records={kind: [record]}, present=[kind]))
+    schema, make = _BUILDERS[kind]
+    return next(reader.build(kind, schema, lambda typed: make(reader, typed)), None)
+
+
+def _load_problems(snapshot: Snapshot) -> list[InputProblem]:
+    return [InputProblem(p.file, p.path, p.expected) for p in snapshot.problems]
+
+
+# --- compute -----------------------------------------------------------------------------------
+
+
+def _merged_vms(reader: Reader) -> list[raw.VmRecord]:
+    """One record per id, whatever the order of the exports: what either has fills the other
+    (az prints `"instanceView": null`, which must not hide a REST instance view)."""
+    by_id: dict[str, raw.VmRecord] = {}
+    for index, record in reader.each(VM, raw.VmRecord):
+        if not record.id:
+            reader.report(VM, index, "$.id", "expected an ARM resource id (/subscriptions/…)", None)
             continue
-        merged = {**_present(record), **_present(seen)}
-        merged["properties"] = {**_present(props(record)), **_present(props(seen))}
-        by_id[k] = merged
+        key = ids.key(record.id)
+        seen = by_id.get(key)
+        by_id[key] = record if seen is None else _merge_vm(seen, record)
     return list(by_id.values())
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+def _merge_vm(first: raw.VmRecord, second: raw.VmRecord) -> raw.VmRecord:
+    merged = _fill(first, second, raw.VmRecord)
+    properties = _fill(settings(first), settings(second), raw.VmProperties)
+    return msgspec.structs.replace(merged, properties=properties)
 
 
-def _vm(record: dict[str, Any], disks: dict[str, dict[str, Any]]) -> VirtualMachine:
-    p = props(record)
-    rid = record.get("id") or ""
-    hardware = p.get("hardwareProfile") or {}
-    storage = p.get("storageProfile") or {}
-    image = storage.get("imageReference") or {}
-    view = p.get("instanceView") or (p.get("extended") or {}).get("instanceView") or {}
-    agent = view.get("vmAgent") or {}
-    security = p.get("securityProfile") or {}
-    os_disk = storage.get("osDisk") or {}
-    disk_refs = [_disk_ref(os_disk, "os", disks)] if os_disk else []
-    disk_refs += [_disk_ref(d, "data", disks) for d in storage.get("dataDisks") or []]
-    host = p.get("host") or {}
+def _fill(first: Any, second: Any, kind: type[S]) -> S:
+    """`kind` built from `first`, its None fields filled from `second`, nested structs alike."""
+    values = {}
+    for field in msgspec.structs.fields(kind):
+        a, b = getattr(first, field.name, None), getattr(second, field.name, None)
+        if a is None:
+            a = b
+        elif isinstance(a, raw.Schema) and isinstance(b, type(a)):
+            a = _fill(a, b, type(a))
+        values[field.name] = a
+    return kind(**values)
+
+
+def _vm(
+    reader: Reader, record: raw.VmRecord, disks: dict[str, raw.DiskRecord]
+) -> VirtualMachine | None:
+    try:
+        return _vm_entity(reader, record, disks)
+    except Unreadable as exc:
+        index = 0  # merged across files: name the VM rather than a position
+        reader.report(
+            VM, index, exc.path, f"{exc.expected} (VM {record.name or record.id})", record.id
+        )
+        return None
+
+
+def _vm_entity(
+    reader: Reader, record: raw.VmRecord, disks: dict[str, raw.DiskRecord]
+) -> VirtualMachine:
+    rid = resource_id(record)
+    p = settings(record)
+    storage = p.storage_profile
+    image = storage.image_reference if storage else None
+    view = p.instance_view or (p.extended.instance_view if p.extended else None)
+    agent = view.vm_agent if view else None
+    security = p.security_profile
+    os_disk = storage.os_disk if storage else None
+    disk_refs: tuple[DiskRef, ...] | None = None
+    if storage and os_disk and storage.data_disks is not None:
+        disk_refs = (
+            _disk_ref(os_disk, "os", disks),
+            *(_disk_ref(d, "data", disks) for d in storage.data_disks),
+        )
+    network = p.network_profile
+    nics = network.network_interfaces if network else None
     return VirtualMachine(
         id=rid,
         key=ids.key(rid),
-        name=record.get("name") or ids.name(rid),
+        name=name_of(record, rid),
         subscription_id=ids.subscription(rid) or "",
-        resource_group=(record.get("resourceGroup") or ids.part(rid, "resourceGroups") or ""),
-        location=region(record.get("location")),
-        size=hardware.get("vmSize"),
-        os_type=os_disk.get("osType") or _os_type_from_config(p),
-        image=":".join(str(image.get(k, "")) for k in ("publisher", "offer", "sku"))
-        if image.get("offer")
+        resource_group=record.resource_group or ids.part(rid, "resourceGroups") or "",
+        location=reader.region(record.location),
+        size=p.hardware_profile.vm_size if p.hardware_profile else None,
+        os_type=(os_disk.os_type if os_disk else None) or _os_type_from_config(p.os_profile),
+        image=":".join(str(getattr(image, k) or "") for k in ("publisher", "offer", "sku"))
+        if image and image.offer
         else None,
-        os_name=view.get("osName"),
-        os_version=view.get("osVersion"),
-        vm_id=p.get("vmId"),
-        provisioning_state=p.get("provisioningState"),
-        power_state=_power_state(record, view),
+        os_name=view.os_name if view else None,
+        os_version=view.os_version if view else None,
+        vm_id=p.vm_id,
+        provisioning_state=p.provisioning_state,
+        power_state=record.power_state or _power_state(view),
         agent_status=_agent_status(agent),
-        agent_version=agent.get("vmAgentVersion"),
-        zones=tuple(record.get("zones") or ()),
-        availability_set_id=_id(p.get("availabilitySet")),
-        ppg_id=_id(p.get("proximityPlacementGroup")),
-        host_id=_id(host),
-        host_group_id=_id(p.get("hostGroup")),
-        vmss_id=_id(p.get("virtualMachineScaleSet")),
-        nic_ids=tuple(
-            n["id"]
-            for n in (p.get("networkProfile") or {}).get("networkInterfaces") or ()
-            if _id(n)
-        ),
-        disks=tuple(disk_refs),
-        disk_controller=storage.get("diskControllerType"),
-        security_type=security.get("securityType"),
-        encryption_at_host=bool(security.get("encryptionAtHost")),
+        agent_version=agent.vm_agent_version if agent else None,
+        zones=tuple(record.zones or ()),
+        availability_set_id=_ref(p.availability_set),
+        ppg_id=_ref(p.proximity_placement_group),
+        host_id=_ref(p.host),
+        host_group_id=_ref(p.host_group),
+        vmss_id=_ref(p.virtual_machine_scale_set),
+        nic_ids=None if nics is None else tuple(n.id for n in nics if n.id),
+        disks=disk_refs,
+        disk_controller=storage.disk_controller_type if storage else None,
+        security_type=security.security_type if security else None,
+        encryption_at_host=bool(security and security.encryption_at_host),
         hyper_v_generation=_generation(os_disk, disks, image),
-        capacity_reservation_group_id=_id(
-            (p.get("capacityReservation") or {}).get("capacityReservationGroup")
+        capacity_reservation_group_id=_ref(
+            p.capacity_reservation.capacity_reservation_group if p.capacity_reservation else None
         ),
+        time_created=p.time_created,
     )
 
 
+def _at(record: Any, key: str) -> str:
+    """The JSON path of a setting, as the record spells it: nested (REST) or flattened (az)."""
+    return f"$.properties.{key}" if getattr(record, "properties", None) is not None else f"$.{key}"
+
+
+def _ref(ref: raw.Ref | None) -> str | None:
+    return ref.id if ref and ref.id else None
+
+
 def _generation(
-    os_disk: dict[str, Any], disks: dict[str, dict[str, Any]], image: dict[str, Any]
+    os_disk: raw.VmDisk | None, disks: dict[str, raw.DiskRecord], image: raw.ImageReference | None
 ) -> str | None:
     """Hyper-V generation: the OS disk says it; marketplace images say it in the SKU name."""
-    resource = disks.get(ids.key((os_disk.get("managedDisk") or {}).get("id")))
-    if resource and (generation := props(resource).get("hyperVGeneration")):
-        return str(generation).upper()
-    sku = str(image.get("sku", "")).lower()
+    managed = os_disk.managed_disk if os_disk else None
+    resource = disks.get(ids.key(managed.id)) if managed and managed.id else None
+    if resource and (generation := settings(resource).hyper_v_generation):
+        return generation.upper()
+    sku = ((image.sku if image else None) or "").lower()
     if "gen2" in sku or "-g2" in sku:
         return "V2"
     if "gen1" in sku:
@@ -276,575 +333,717 @@ def _generation(
     return None
 
 
-def _os_type_from_config(p: dict[str, Any]) -> str | None:
-    os_profile = p.get("osProfile") or {}
-    if os_profile.get("windowsConfiguration"):
+def _os_type_from_config(profile: raw.OsProfile | None) -> str | None:
+    if profile and profile.windows_configuration:
         return "Windows"
-    if os_profile.get("linuxConfiguration"):
+    if profile and profile.linux_configuration:
         return "Linux"
     return None
 
 
-def _power_state(record: dict[str, Any], view: dict[str, Any]) -> str | None:
-    if isinstance(record.get("powerState"), str):  # az vm list -d
-        return record["powerState"]
-    if isinstance(view.get("powerState"), dict):  # Resource Graph's extended instance view
-        return view["powerState"].get("displayStatus") or view["powerState"].get("code")
-    for status in view.get("statuses") or ():
-        if str(status.get("code", "")).startswith("PowerState/"):
-            return status.get("displayStatus") or status["code"]
+def _power_state(view: raw.InstanceView | None) -> str | None:
+    if view is None:
+        return None
+    if view.power_state:  # Resource Graph's extended instance view
+        return view.power_state.display_status or view.power_state.code
+    for status in view.statuses or ():
+        if (status.code or "").startswith("PowerState/"):
+            return status.display_status or status.code
     return None
 
 
-def _agent_status(agent: dict[str, Any]) -> str | None:
-    for status in agent.get("statuses") or ():
-        if status.get("displayStatus"):
-            return status["displayStatus"]
+def _agent_status(agent: raw.VmAgent | None) -> str | None:
+    for status in (agent.statuses if agent else None) or ():
+        if status.display_status:
+            return status.display_status
     return None
 
 
-def _disk_ref(d: dict[str, Any], role: str, disks: dict[str, dict[str, Any]]) -> DiskRef:
-    managed = d.get("managedDisk") or {}
-    resource = disks.get(ids.key(managed.get("id"))) or {}
-    rp = props(resource)
-    sku = (resource.get("sku") or {}).get("name") or managed.get("storageAccountType")
-    size = rp.get("diskSizeGB", rp.get("diskSizeGb")) or d.get("diskSizeGB") or d.get("diskSizeGb")
-    des = (managed.get("diskEncryptionSet") or {}).get("id") or (rp.get("encryption") or {}).get(
-        "diskEncryptionSetId"
+def _disk_ref(d: raw.VmDisk, role: str, disks: dict[str, raw.DiskRecord]) -> DiskRef:
+    managed = d.managed_disk
+    managed_id = managed.id if managed else None
+    resource = disks.get(ids.key(managed_id)) if managed_id else None
+    rp = settings(resource) if resource else None
+    sku = (resource.sku.name if resource and resource.sku else None) or (
+        managed.storage_account_type if managed else None
     )
-    ephemeral = bool(d.get("diffDiskSettings"))
+    size = _first_size(rp) or _first_size(d)
+    des = _ref(managed.disk_encryption_set if managed else None) or (
+        rp.encryption.disk_encryption_set_id if rp and rp.encryption else None
+    )
+    ephemeral = d.diff_disk_settings is not None
     return DiskRef(
-        name=d.get("name") or ids.name(managed.get("id")),
+        name=d.name or ids.name(managed_id),
         role=role,
-        lun=d.get("lun"),
-        id=managed.get("id"),
-        size_gib=float(size) if size is not None else None,
+        lun=d.lun,
+        id=managed_id,
+        size_gib=size,
+        size_bytes=rp.disk_size_bytes if rp else None,
         sku=sku,
-        managed=bool(managed) or ephemeral or not d.get("vhd"),
+        managed=managed is not None or ephemeral or d.vhd is None,
         ephemeral=ephemeral,
-        write_accelerator=bool(d.get("writeAcceleratorEnabled")),
-        max_shares=rp.get("maxShares"),
+        write_accelerator=bool(d.write_accelerator_enabled),
+        max_shares=rp.max_shares if rp else None,
         encryption_set_id=des,
-        encryption_type=(rp.get("encryption") or {}).get("type") if resource else None,
+        encryption_type=(rp.encryption.type if rp and rp.encryption else None),
     )
 
 
-def _extensions(estate: Estate, snapshot: Snapshot, vms: list[dict[str, Any]]) -> None:
+def _first_size(disk: raw.DiskProperties | raw.VmDisk | None) -> float | None:
+    if disk is None:
+        return None
+    return disk.disk_size_gb if disk.disk_size_gb is not None else disk.disk_size_gb_az
+
+
+def _extensions(estate: Estate, reader: Reader, vms: list[raw.VmRecord]) -> None:
     """Extensions from `az vm extension list` and from the `resources` `az vm show` embeds.
     Only public settings are kept: protected settings are never read."""
     embedded = [
-        {"id": f"{vm.get('id', '')}/extensions/{r.get('name', '')}", **r} if not r.get("id") else r
+        msgspec.structs.replace(r, id=f"{vm.id}/extensions/{r.name or ''}") if not r.id else r
         for vm in vms
-        for r in vm.get("resources") or ()
-        if isinstance(r, dict)
+        for r in vm.resources or ()
     ]
-    for record in _each(snapshot, VM_EXTENSION, snapshot.of(VM_EXTENSION) + embedded):
+    exported = [r for _, r in reader.each(VM_EXTENSION, raw.ExtensionRecord)]
+    for record in exported + embedded:
         ext = _extension(record)
-        estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
-    estate.extensions_known = VM_EXTENSION in snapshot.present or bool(embedded)
+        if ext is not None:
+            estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
+    estate.extensions_known = VM_EXTENSION in estate.present or bool(embedded)
 
 
-def _extension(record: dict[str, Any]) -> VmExtension:
-    rid = str(record.get("id") or "")
-    nested = isinstance(record.get("properties"), dict)
-    p = props(record)
-    settings = p.get("settings")
+def _extension(record: raw.ExtensionRecord) -> VmExtension | None:
+    rid = record.id or ""
+    if "/extensions/" not in rid.lower():
+        return None
+    p = settings(record)
+    nested = record.properties is not None
     return VmExtension(
         id=rid,
-        vm_key=ids.key(rid.rsplit("/extensions/", 1)[0]) if "/extensions/" in rid.lower() else "",
-        name=str(record.get("name") or ids.name(rid)),
-        publisher=p.get("publisher"),
-        type=p.get("typePropertiesType") or (p.get("type") if nested else None),
-        version=p.get("typeHandlerVersion"),
-        settings=dict(settings) if isinstance(settings, dict) else {},
+        vm_key=ids.key(rid.rsplit("/extensions/", 1)[0]),
+        name=record.name or ids.name(rid),
+        publisher=p.publisher,
+        type=p.type_properties_type or (p.type if nested else None),
+        version=p.type_handler_version,
+        settings={
+            key.lower(): value
+            for key, value in (p.settings or {}).items()
+            if isinstance(value, str) and value
+        },
     )
 
 
-def _des(record: dict[str, Any]) -> DiskEncryptionSet:
-    p = props(record)
-    key = p.get("activeKey") or {}
+def _des(reader: Reader, record: raw.DesRecord) -> DiskEncryptionSet:
+    rid = resource_id(record)
+    p = settings(record)
+    key = p.active_key
     return DiskEncryptionSet(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
-        key_vault_id=_id(key.get("sourceVault")),
-        key_url=key.get("keyUrl"),
-        encryption_type=p.get("encryptionType"),
+        id=rid,
+        name=name_of(record, rid),
+        location=reader.region(record.location),
+        key_vault_id=_ref(key.source_vault) if key else None,
+        key_url=key.key_url if key else None,
+        encryption_type=p.encryption_type,
     )
 
 
-def _key_vault(record: dict[str, Any]) -> KeyVault:
-    p = props(record)
-    rbac = p.get("enableRbacAuthorization")
+def _key_vault(reader: Reader, record: raw.KeyVaultRecord, kind: str) -> KeyVault:
+    rid = resource_id(record)
+    p = settings(record)
+    rbac = p.enable_rbac_authorization
+    sku = p.sku or record.sku
     return KeyVault(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
-        rbac=bool(rbac) if rbac is not None else (False if "accessPolicies" in p else None),
+        id=rid,
+        name=name_of(record, rid),
+        location=reader.region(record.location),
+        rbac=rbac if rbac is not None else (False if p.access_policies is not None else None),
         access_policies=tuple(
             AccessPolicy(
-                object_id=str(a.get("objectId", "")).lower(),
+                object_id=(a.object_id or "").lower(),
                 keys=frozenset(
-                    str(x).lower() for x in (a.get("permissions") or {}).get("keys") or ()
+                    x.lower() for x in (a.permissions.keys if a.permissions else None) or ()
                 ),
                 secrets=frozenset(
-                    str(x).lower() for x in (a.get("permissions") or {}).get("secrets") or ()
+                    x.lower() for x in (a.permissions.secrets if a.permissions else None) or ()
                 ),
             )
-            for a in p.get("accessPolicies") or ()
-            if isinstance(a, dict)
+            for a in p.access_policies or ()
         ),
-        sku=str((p.get("sku") or record.get("sku") or {}).get("name") or "").lower() or None,
-        soft_delete=p.get("enableSoftDelete"),
-        purge_protection=p.get("enablePurgeProtection"),
-        hsm=str(record.get("type", "")).lower() == MANAGED_HSM,
+        sku=(sku.name or "").lower() or None if sku else None,
+        soft_delete=p.enable_soft_delete,
+        purge_protection=p.enable_purge_protection,
+        hsm=kind == MANAGED_HSM,
     )
 
 
-def _nic(record: dict[str, Any]) -> NetworkInterface:
-    p = props(record)
+# --- network -----------------------------------------------------------------------------------
+
+
+def _nic(reader: Reader, record: raw.NicRecord) -> NetworkInterface:
+    rid = resource_id(record)
+    p = settings(record)
+    if p.ip_configurations is None:
+        raise Unreadable(_at(record, "ipConfigurations"), "expected the NIC's IP configurations")
     subnets, public_ips, private_ips, asgs, pools = [], [], [], [], []
-    configs = sorted(p.get("ipConfigurations") or (), key=lambda c: not props(c).get("primary"))
+    configs = sorted(p.ip_configurations, key=lambda c: not settings(c).primary)
     for config in configs:
-        cp = props(config)
-        if _id(cp.get("subnet")):
-            subnets.append(cp["subnet"]["id"])
-        if _id(cp.get("publicIPAddress")):
-            public_ips.append(cp["publicIPAddress"]["id"])
-        if cp.get("privateIPAddress"):
-            private_ips.append(str(cp["privateIPAddress"]))
-        asgs += [g["id"] for g in cp.get("applicationSecurityGroups") or () if _id(g)]
-        pools += [b["id"] for b in cp.get("loadBalancerBackendAddressPools") or () if _id(b)]
+        cp = settings(config)
+        if subnet := _ref(cp.subnet):
+            subnets.append(subnet)
+        if public := _ref(cp.public_ip_address):
+            public_ips.append(public)
+        if cp.private_ip_address:
+            private_ips.append(cp.private_ip_address)
+        asgs += [g.id for g in cp.application_security_groups or () if g.id]
+        pools += [b.id for b in cp.load_balancer_backend_address_pools or () if b.id]
     return NetworkInterface(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
+        id=rid,
+        name=name_of(record, rid),
+        location=reader.region(record.location),
         subnet_ids=tuple(subnets),
-        nsg_id=_id(p.get("networkSecurityGroup")),
-        accelerated_networking=bool(p.get("enableAcceleratedNetworking")),
+        nsg_id=_ref(p.network_security_group),
+        accelerated_networking=bool(p.enable_accelerated_networking),
         public_ip_ids=tuple(public_ips),
-        primary=p.get("primary"),
+        primary=p.primary,
         private_ips=tuple(private_ips),
         asg_ids=tuple(asgs),
         backend_pool_ids=tuple(pools),
-        dns_servers=tuple((p.get("dnsSettings") or {}).get("dnsServers") or ()),
+        dns_servers=tuple((p.dns_settings.dns_servers if p.dns_settings else None) or ()),
     )
 
 
-def _nsg(record: dict[str, Any]) -> NetworkSecurityGroup:
-    p = props(record)
-    rules = [_rule(r, False) for r in p.get("securityRules") or ()]
-    rules += [_rule(r, True) for r in p.get("defaultSecurityRules") or ()]
+def _nsg(reader: Reader, record: raw.NsgRecord) -> NetworkSecurityGroup:
+    """An NSG whose rules were not exported or not understood is left out: its verdict is
+    unknown, never "no rules"."""
+    rid = resource_id(record)
+    p = settings(record)
+    if p.security_rules is None:
+        raise Unreadable(_at(record, "securityRules"), "expected the NSG's security rules")
+    rules = [
+        _rule(r, False, f"{_at(record, 'securityRules')}[{i}]")
+        for i, r in enumerate(p.security_rules)
+    ]
+    rules += [
+        _rule(r, True, f"{_at(record, 'defaultSecurityRules')}[{i}]")
+        for i, r in enumerate(p.default_security_rules or ())
+    ]
     return NetworkSecurityGroup(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
+        id=rid,
+        name=name_of(record, rid),
+        location=reader.region(record.location),
         rules=tuple(rules),
     )
 
 
-def _rule(record: dict[str, Any], default: bool) -> SecurityRule:
-    p = props(record)
+def _rule(record: raw.SecurityRuleRecord, default: bool, path: str) -> SecurityRule:
+    p = settings(record)
+    if p.priority is None or not p.direction or not p.access:
+        raise Unreadable(path, "expected a security rule with a priority, direction and access")
     # Application security groups stand for VM NICs; keep them visible rather than as "*".
-    groups = [f"asg:{g.get('id', '')}" for g in p.get("destinationApplicationSecurityGroups") or ()]
-    destinations = (
-        groups or p.get("destinationAddressPrefixes") or [p.get("destinationAddressPrefix") or "*"]
-    )
-    ports = p.get("destinationPortRanges") or [p.get("destinationPortRange") or "*"]
-    source_groups = [
-        f"asg:{g.get('id', '')}" for g in p.get("sourceApplicationSecurityGroups") or ()
-    ]
-    sources = (
-        source_groups or p.get("sourceAddressPrefixes") or [p.get("sourceAddressPrefix") or "*"]
-    )
-    source_ports = p.get("sourcePortRanges") or [p.get("sourcePortRange") or "*"]
+    groups = [f"asg:{g.id or ''}" for g in p.destination_application_security_groups or ()]
+    destinations = groups or p.destination_address_prefixes or [p.destination_address_prefix or "*"]
+    ports = p.destination_port_ranges or [p.destination_port_range or "*"]
+    source_groups = [f"asg:{g.id or ''}" for g in p.source_application_security_groups or ()]
+    sources = source_groups or p.source_address_prefixes or [p.source_address_prefix or "*"]
+    source_ports = p.source_port_ranges or [p.source_port_range or "*"]
     return SecurityRule(
-        name=record.get("name", ""),
-        priority=int(p.get("priority") or 65000),
-        direction=p.get("direction", ""),
-        access=p.get("access", ""),
-        protocol=p.get("protocol", "*"),
+        name=record.name or "",
+        priority=p.priority,
+        direction=p.direction,
+        access=p.access,
+        protocol=p.protocol or "*",
         destinations=tuple(destinations),
-        destination_ports=tuple(str(x) for x in ports),
+        destination_ports=tuple(ports),
         default=default,
         sources=tuple(sources),
-        source_ports=tuple(str(x) for x in source_ports),
+        source_ports=tuple(source_ports),
     )
 
 
-def _subnets(vnet: dict[str, Any]) -> list[Subnet]:
-    vp = props(vnet)
-    out = []
-    for subnet in vp.get("subnets") or ():
-        sp = props(subnet)
-        out.append(
+def _vnet(reader: Reader, record: raw.VnetRecord) -> tuple[VirtualNetwork, list[Subnet]]:
+    rid = resource_id(record)
+    p = settings(record)
+    location = reader.region(record.location)
+    subnets = []
+    for subnet in p.subnets or ():
+        sp = settings(subnet)
+        if not subnet.id:
+            continue
+        endpoints = sp.service_endpoints or ()
+        subnets.append(
             Subnet(
-                id=subnet.get("id", ""),
-                name=subnet.get("name", ""),
-                vnet_id=vnet.get("id", ""),
-                location=region(vnet.get("location")),
-                nsg_id=_id(sp.get("networkSecurityGroup")),
-                route_table_id=_id(sp.get("routeTable")),
-                service_endpoints=tuple(
-                    e.get("service", "") for e in sp.get("serviceEndpoints") or ()
-                ),
-                nat_gateway_id=_id(sp.get("natGateway")),
+                id=subnet.id,
+                name=subnet.name or ids.name(subnet.id),
+                vnet_id=rid,
+                location=location,
+                nsg_id=_ref(sp.network_security_group),
+                route_table_id=_ref(sp.route_table),
+                service_endpoints=tuple(e.service or "" for e in endpoints),
+                nat_gateway_id=_ref(sp.nat_gateway),
                 address_prefixes=tuple(
-                    sp.get("addressPrefixes")
-                    or ([sp["addressPrefix"]] if sp.get("addressPrefix") else ())
+                    sp.address_prefixes or ([sp.address_prefix] if sp.address_prefix else ())
                 ),
                 endpoint_locations=tuple(
-                    (e.get("service", ""), tuple(region(x) for x in e.get("locations") or ()))
-                    for e in sp.get("serviceEndpoints") or ()
+                    (e.service or "", tuple(_region(x) for x in e.locations or ()))
+                    for e in endpoints
                 ),
-                default_outbound_access=sp.get("defaultOutboundAccess"),
-                private_endpoint_ids=tuple(
-                    e["id"] for e in sp.get("privateEndpoints") or () if _id(e)
-                ),
+                default_outbound_access=sp.default_outbound_access,
+                private_endpoint_ids=tuple(e.id for e in sp.private_endpoints or () if e.id),
             )
         )
-    return out
-
-
-def _vnet(record: dict[str, Any]) -> VirtualNetwork:
-    p = props(record)
-    return VirtualNetwork(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
-        address_prefixes=tuple((p.get("addressSpace") or {}).get("addressPrefixes") or ()),
-        dns_servers=tuple((p.get("dhcpOptions") or {}).get("dnsServers") or ()),
-    )
-
-
-def _pools(rule: dict[str, Any]) -> list[str]:
-    """Backend pools a load-balancing or outbound rule serves (one, or a list since 2020)."""
-    rp = props(rule)
-    pools = [b["id"] for b in rp.get("backendAddressPools") or () if _id(b)]
-    return pools or ([rp["backendAddressPool"]["id"]] if _id(rp.get("backendAddressPool")) else [])
-
-
-def _lb(record: dict[str, Any]) -> LoadBalancer:
-    p = props(record)
-    frontends = [props(f) for f in p.get("frontendIPConfigurations") or ()]
-    return LoadBalancer(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
-        sku=(record.get("sku") or {}).get("name"),
-        public=any(
-            _id(f.get("publicIPAddress")) or _id(f.get("publicIPPrefix")) for f in frontends
+    vnet = VirtualNetwork(
+        id=rid,
+        name=name_of(record, rid),
+        location=location,
+        address_prefixes=tuple(
+            (p.address_space.address_prefixes if p.address_space else None) or ()
         ),
-        pool_ids=tuple(b["id"] for b in p.get("backendAddressPools") or () if _id(b)),
+        dns_servers=tuple((p.dhcp_options.dns_servers if p.dhcp_options else None) or ()),
+    )
+    return vnet, subnets
+
+
+def _region(name: str) -> str:
+    """A region named inside a record (service endpoint locations): normalized when known."""
+    return regions.normalize(name) or name.lower().replace(" ", "")
+
+
+def _pools(rule: raw.LbRule) -> list[str]:
+    """Backend pools a load-balancing or outbound rule serves (one, or a list since 2020)."""
+    rp = settings(rule)
+    pools = [b.id for b in rp.backend_address_pools or () if b.id]
+    return pools or ([rp.backend_address_pool.id] if _ref(rp.backend_address_pool) else [])
+
+
+def _lb(reader: Reader, record: raw.LbRecord) -> LoadBalancer:
+    rid = resource_id(record)
+    p = settings(record)
+    frontends = [settings(f) for f in p.frontend_ip_configurations or ()]
+    return LoadBalancer(
+        id=rid,
+        name=name_of(record, rid),
+        location=reader.region(record.location),
+        sku=record.sku.name if record.sku else None,
+        public=any(_ref(f.public_ip_address) or _ref(f.public_ip_prefix) for f in frontends),
+        pool_ids=tuple(b.id for b in p.backend_address_pools or () if b.id),
         outbound_rule_pools=tuple(
-            (r.get("name", ""), pool) for r in p.get("outboundRules") or () for pool in _pools(r)
+            (r.name or "", pool) for r in p.outbound_rules or () for pool in _pools(r)
         ),
         snat_pools=tuple(
-            (r.get("name", ""), pool)
-            for r in p.get("loadBalancingRules") or ()
-            if not props(r).get("disableOutboundSnat")
+            (r.name or "", pool)
+            for r in p.load_balancing_rules or ()
+            if not settings(r).disable_outbound_snat
             for pool in _pools(r)
         ),
     )
 
 
-def _nat(record: dict[str, Any]) -> NatGateway:
-    p = props(record)
+def _nat(_: Reader, record: raw.NatRecord) -> NatGateway:
+    rid = resource_id(record)
+    p = settings(record)
     return NatGateway(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        public_ips=len(p.get("publicIpAddresses") or ()) + len(p.get("publicIpPrefixes") or ()),
+        id=rid,
+        name=name_of(record, rid),
+        public_ips=len(p.public_ip_addresses or ()) + len(p.public_ip_prefixes or ()),
     )
 
 
-def _mapping(record: dict[str, Any]) -> NetworkMapping:
-    p = props(record)
-    fabric = p.get("fabricSpecificSettings") or {}
+def _mapping(_: Reader, record: raw.NetworkMappingRecord) -> NetworkMapping:
+    rid = resource_id(record)
+    p = settings(record)
+    fabric = p.fabric_specific_settings
     return NetworkMapping(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        primary_network_id=p.get("primaryNetworkId") or "",
-        recovery_network_id=p.get("recoveryNetworkId") or "",
-        primary_location=region(fabric.get("primaryFabricLocation")) or None,
-        recovery_location=region(fabric.get("recoveryFabricLocation")) or None,
-        state=p.get("state"),
+        id=rid,
+        name=name_of(record, rid),
+        primary_network_id=required(
+            p.primary_network_id, _at(record, "primaryNetworkId"), "the source network's id"
+        ),
+        recovery_network_id=required(
+            p.recovery_network_id, _at(record, "recoveryNetworkId"), "the target network's id"
+        ),
+        primary_location=_region(fabric.primary_fabric_location)
+        if fabric and fabric.primary_fabric_location
+        else None,
+        recovery_location=_region(fabric.recovery_fabric_location)
+        if fabric and fabric.recovery_fabric_location
+        else None,
+        state=p.state,
     )
 
 
-def _route_table(record: dict[str, Any]) -> RouteTable:
+def _route_table(_: Reader, record: raw.RouteTableRecord) -> RouteTable:
+    """A route table whose routes were not exported or not understood is left out: the path
+    through it is unknown, never "no routes"."""
+    rid = resource_id(record)
+    p = settings(record)
+    if p.routes is None:
+        raise Unreadable(_at(record, "routes"), "expected the route table's routes")
     routes = []
-    for route in props(record).get("routes") or ():
-        rp = props(route)
+    for index, route in enumerate(p.routes):
+        rp = settings(route)
+        if not rp.address_prefix or not rp.next_hop_type:
+            raise Unreadable(
+                f"{_at(record, 'routes')}[{index}]", "expected a route with a prefix and a next hop"
+            )
         routes.append(
             Route(
-                name=route.get("name", ""),
-                address_prefix=rp.get("addressPrefix", ""),
-                next_hop_type=rp.get("nextHopType", ""),
-                next_hop_ip=rp.get("nextHopIpAddress"),
+                name=route.name or "",
+                address_prefix=rp.address_prefix,
+                next_hop_type=rp.next_hop_type,
+                next_hop_ip=rp.next_hop_ip_address,
             )
         )
-    return RouteTable(id=record.get("id", ""), name=record.get("name", ""), routes=tuple(routes))
+    return RouteTable(id=rid, name=name_of(record, rid), routes=tuple(routes))
 
 
-def _soft_delete(services: Iterable[dict[str, Any]]) -> dict[str, bool]:
-    return {
-        ids.parent(s.get("id")): bool((props(s).get("deleteRetentionPolicy") or {}).get("enabled"))
-        for s in services
-    }
+# --- storage, vaults, groups -------------------------------------------------------------------
 
 
-def _storage(record: dict[str, Any], soft_delete: dict[str, bool]) -> StorageAccount:
-    p = props(record)
-    acl = p.get("networkAcls") or p.get("networkRuleSet") or {}
-    rid = record.get("id", "")
+def _enabled(policy: raw.RetentionPolicy | None) -> bool:
+    return bool(policy and policy.enabled)
+
+
+def _storage(
+    reader: Reader, record: raw.StorageRecord, soft_delete: dict[str, bool]
+) -> StorageAccount:
+    rid = resource_id(record)
+    p = settings(record)
+    acl = p.network_acls or p.network_rule_set
     return StorageAccount(
         id=rid,
-        name=record.get("name", ""),
+        name=name_of(record, rid),
         subscription_id=ids.subscription(rid) or "",
-        location=region(record.get("location")),
-        kind=record.get("kind"),
-        sku=(record.get("sku") or {}).get("name"),
-        default_action=acl.get("defaultAction"),
-        bypass=acl.get("bypass"),
-        public_network_access=p.get("publicNetworkAccess"),
-        allow_shared_key_access=p.get("allowSharedKeyAccess"),
-        hierarchical_namespace=bool(p.get("isHnsEnabled")),
+        location=reader.region(record.location),
+        kind=record.kind,
+        sku=record.sku.name if record.sku else None,
+        default_action=acl.default_action if acl else None,
+        bypass=acl.bypass if acl else None,
+        public_network_access=p.public_network_access,
+        allow_shared_key_access=p.allow_shared_key_access,
+        hierarchical_namespace=bool(p.is_hns_enabled),
         blob_soft_delete=soft_delete.get(ids.key(rid)),
         virtual_network_rules=tuple(
-            str(r.get("virtualNetworkResourceId") or r.get("id") or "")
-            for r in acl.get("virtualNetworkRules") or ()
-            if str(r.get("action") or "Allow").lower() == "allow"
+            r.virtual_network_resource_id or r.id or ""
+            for r in (acl.virtual_network_rules if acl else None) or ()
+            if (r.action or "Allow").lower() == "allow"
         ),
         ip_rules=tuple(
-            str(r.get("ipAddressOrRange") or r.get("value") or "") for r in acl.get("ipRules") or ()
+            r.ip_address_or_range or r.value or "" for r in (acl.ip_rules if acl else None) or ()
         ),
         private_endpoints=tuple(
             (
-                _id(props(c).get("privateEndpoint")) or "",
-                str((props(c).get("privateLinkServiceConnectionState") or {}).get("status") or ""),
+                _ref(settings(c).private_endpoint) or "",
+                (state.status or "")
+                if (state := settings(c).private_link_service_connection_state)
+                else "",
             )
-            for c in p.get("privateEndpointConnections") or ()
+            for c in p.private_endpoint_connections or ()
         ),
     )
 
 
-def _vault(record: dict[str, Any]) -> Vault:
-    rid = record.get("id", "")
+def _vault(reader: Reader, record: raw.VaultRecord) -> Vault:
+    rid = resource_id(record)
     return Vault(
         id=rid,
-        name=record.get("name", ""),
+        name=name_of(record, rid),
         subscription_id=ids.subscription(rid) or "",
-        location=region(record.get("location")),
+        location=reader.region(record.location),
     )
 
 
-def _resource_group(record: dict[str, Any]) -> ResourceGroup:
-    return ResourceGroup(
-        id=record.get("id", ""),
-        name=record.get("name", ""),
-        location=region(record.get("location")),
-    )
+def _resource_group(reader: Reader, record: raw.ResourceGroupRecord) -> ResourceGroup:
+    rid = resource_id(record)
+    return ResourceGroup(id=rid, name=name_of(record, rid), location=reader.region(record.location))
 
 
-def _subscription(record: dict[str, Any]) -> Subscription:
-    sid = str(record.get("subscriptionId") or record.get("id") or "").rsplit("/", 1)[-1].lower()
+def _subscription(_: Reader, record: raw.SubscriptionRecord) -> Subscription:
+    sid = (record.subscription_id or record.id or "").rsplit("/", 1)[-1].lower()
     return Subscription(
-        id=sid,
-        name=record.get("displayName") or record.get("name"),
-        tenant_id=record.get("tenantId"),
-        state=record.get("state") or props(record).get("state"),  # Resource Graph: in properties
+        id=required(sid, "$.subscriptionId", "the subscription's id"),
+        name=record.display_name or record.name,
+        tenant_id=record.tenant_id,
+        state=record.state or (record.properties.state if record.properties else None),
     )
 
 
-def _provider(record: dict[str, Any]) -> Provider | None:
-    sub = ids.subscription(record.get("id"))
+def _provider(_: Reader, record: raw.ProviderRecord) -> Provider:
+    sub = ids.subscription(record.id)
     if not sub:
-        return None
-    locations = {
-        str(rt.get("resourceType", "")).lower(): frozenset(
-            region(x) for x in rt.get("locations") or ()
-        )
-        for rt in record.get("resourceTypes") or ()
-    }
+        raise Unreadable("$.id", "expected the provider's id (/subscriptions/…/providers/…)")
     return Provider(
         subscription_id=sub,
-        namespace=record.get("namespace", ""),
-        state=record.get("registrationState", ""),
-        locations=locations,
+        namespace=required(record.namespace, "$.namespace", "the provider's namespace"),
+        state=required(record.registration_state, "$.registrationState", "a registration state"),
+        locations={
+            (rt.resource_type or "").lower(): frozenset(_region(x) for x in rt.locations or ())
+            for rt in record.resource_types or ()
+        },
     )
 
 
-def _offered_locations(records: Iterable[dict[str, Any]]) -> dict[str, frozenset[str]]:
+def _offered_locations(reader: Reader) -> dict[str, frozenset[str]]:
     """Regions each subscription lists (az account list-locations); physical regions only."""
     offered: dict[str, set[str]] = {}
-    for record in records:
-        if (record.get("metadata") or {}).get("regionType", "Physical") != "Physical":
+    for _, record in reader.each(detect.LOCATIONS, raw.LocationRecord):
+        metadata = record.metadata
+        if ((metadata.region_type if metadata else None) or "Physical") != "Physical":
             continue
-        sub = ids.subscription(record.get("id")) or ""
-        offered.setdefault(sub, set()).add(region(record.get("name")))
+        if record.name:
+            sub = ids.subscription(record.id) or ""
+            offered.setdefault(sub, set()).add(_region(record.name))
     return {sub: frozenset(names) for sub, names in offered.items()}
 
 
-def _skus(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, VmSku]]:
+def _skus(skus: Iterable[VmSku | None]) -> dict[str, dict[str, VmSku]]:
     """VM sizes by region: region -> size name (lower) -> sku."""
     by_region: dict[str, dict[str, VmSku]] = {}
-    for record in records:
-        if str(record.get("resourceType", "")).lower() != "virtualmachines":
+    for sku in skus:
+        if sku is None:
             continue
-        sku = _sku(record)
         for location in sku.locations:
             by_region.setdefault(location, {})[sku.name.lower()] = sku
     return by_region
 
 
-def _sku(record: dict[str, Any]) -> VmSku:
-    locations = tuple(region(x) for x in record.get("locations") or ())
-    zones = {
-        region(info.get("location")): tuple(info.get("zones") or ())
-        for info in record.get("locationInfo") or ()
-    }
-    restrictions = tuple(
-        SkuRestriction(
-            type=r.get("type", ""),
-            reason=r.get("reasonCode"),
-            locations=tuple(
-                region(x)
-                for x in (r.get("restrictionInfo") or {}).get("locations") or r.get("values") or ()
-            ),
-            zones=tuple((r.get("restrictionInfo") or {}).get("zones") or ()),
-        )
-        for r in record.get("restrictions") or ()
-    )
-    capabilities = {
-        str(c.get("name")): str(c.get("value")) for c in record.get("capabilities") or ()
-    }
+def _sku(_: Reader, record: raw.SkuRecord) -> VmSku | None:
+    if (record.resource_type or "").lower() != "virtualmachines":
+        return None
+    name = required(record.name, "$.name", "the size's name")
+    if record.locations is None or record.capabilities is None:
+        raise Unreadable("$", "expected a VM size with its locations and capabilities")
+    capabilities = {c.name: c.value for c in record.capabilities if c.name and c.value is not None}
     return VmSku(
-        name=record.get("name", ""),
-        family=record.get("family"),
-        locations=locations,
-        zones=zones,
+        name=name,
+        family=record.family,
+        locations=tuple(_region(x) for x in record.locations),
+        zones={
+            _region(info.location): tuple(info.zones or ())
+            for info in record.location_info or ()
+            if info.location
+        },
         capabilities=capabilities,
-        restrictions=restrictions,
+        restrictions=tuple(
+            SkuRestriction(
+                type=r.type or "",
+                reason=r.reason_code,
+                locations=tuple(
+                    _region(x)
+                    for x in (r.restriction_info.locations if r.restriction_info else None)
+                    or r.values
+                    or ()
+                ),
+                zones=tuple((r.restriction_info.zones if r.restriction_info else None) or ()),
+            )
+            for r in record.restrictions or ()
+        ),
         vcpus=_number(capabilities.get("vCPUs")),
         memory_gib=_number(capabilities.get("MemoryGB")),
     )
 
 
+_LARGEST = 2**53  # a count beyond this is not a count Azure prints
+
+
 def _number(value: str | None) -> float | None:
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number < _LARGEST else None
 
 
-def _usages(block: Any) -> list[Usage]:
+def _usages(reader: Reader, snapshot: Snapshot) -> list[Usage]:
     out = []
-    for record in block.value:
-        name = record.get("name") or {}
-        try:
+    for block in snapshot.usages:
+        for _, record in reader.each(detect.USAGES, raw.UsageRecord, block.value):
+            name = record.name.value if record.name else None
+            current, limit = record.current_value, record.limit
+            if not name or current is None or limit is None:
+                continue  # a usage without its numbers says nothing: the quota rule says what
+            if not (0 <= current < _LARGEST and 0 <= limit < _LARGEST):
+                continue
             out.append(
                 Usage(
                     location=block.location,
-                    name=str(name.get("value", "")),
-                    # az prints "40" for compute usages and 4.0 for network ones
-                    current=int(float(record.get("currentValue"))),
-                    limit=int(float(record.get("limit"))),
+                    name=name,
+                    current=int(current),
+                    limit=int(limit),
                     subscription_id=block.subscription_id,
                 )
             )
-        except (TypeError, ValueError):
-            continue  # a usage without numbers says nothing; the quota rule reports what's missing
     return out
 
 
-def _guest(record: dict[str, Any]) -> GuestFacts:
-    vm = record.get("vm") or {}
-    os_info = record.get("os") or {}
-    agent = record.get("agent") or {}
-    roots = record.get("trusted_roots")
-    proxy = record.get("proxy") or {}
+def _service_tags(_: Reader, record: raw.ServiceTagsRecord) -> ServiceTagSet:
+    if record.values is None:
+        raise Unreadable("$.values", "expected the service tags' values")
+    return ServiceTagSet(
+        change_number=str(record.change_number) if record.change_number is not None else None,
+        cloud=record.cloud,
+        tags=tuple(
+            ServiceTag(name, tuple(settings(v).address_prefixes or ()))
+            for v in record.values
+            if (name := v.name or v.id)
+        ),
+    )
+
+
+def _guest(_: Reader, record: raw.GuestFactsRecord) -> GuestFacts:
+    vm, os_info, agent, proxy = record.vm, record.os, record.agent, record.proxy
+    roots = record.trusted_roots
     return GuestFacts(
-        vm_id=vm.get("vm_id"),
-        name=vm.get("name"),
-        os_family=os_info.get("family"),
-        distro_id=os_info.get("distro_id"),
-        os_version=os_info.get("version"),
-        pretty_name=os_info.get("pretty_name"),
-        agent_present=agent.get("present"),
-        agent_running=agent.get("running"),
-        trusted_roots=frozenset(s.lower().replace(":", "") for s in roots.get("sha1") or ())
-        if isinstance(roots, dict)
+        vm_id=vm.vm_id if vm else None,
+        name=vm.name if vm else None,
+        os_family=os_info.family if os_info else None,
+        distro_id=os_info.distro_id if os_info else None,
+        os_version=os_info.version if os_info else None,
+        pretty_name=os_info.pretty_name if os_info else None,
+        agent_present=agent.present if agent else None,
+        agent_running=agent.running if agent else None,
+        trusted_roots=frozenset(s.lower().replace(":", "") for s in roots.sha1)
+        if roots and roots.sha1 is not None
         else None,
         endpoints=tuple(
             Endpoint(
-                host=e.get("host", ""),
-                port=int(e.get("port") or 443),
-                resolved=e.get("resolved"),
-                connected=e.get("connected"),
-                tls_verified=e.get("tls_verified"),
-                error=e.get("error"),
+                host=e.host,
+                port=e.port or 443,
+                resolved=e.resolved,
+                connected=e.connected,
+                tls_verified=e.tls_verified,
+                error=e.error,
             )
-            for e in record.get("endpoints") or ()
+            for e in record.endpoints or ()
+            if e.host and (e.port is None or 0 < e.port < 65536)
         ),
-        proxy_authenticated=proxy.get("authenticated"),
-        collected_at=record.get("collected_at"),
-        proxy_url=proxy.get("url"),
-        grub=_typed(record.get("grub"), dict),
-        services=_typed(record.get("services"), list),
-        filesystems=_typed(record.get("filesystems"), list),
+        proxy_authenticated=proxy.authenticated if proxy else None,
+        collected_at=record.collected_at,
+        proxy_url=proxy.url if proxy else None,
+        grub=_grub(record.grub),
+        services=tuple(GuestService(s.name, s.start_type) for s in record.services if s.name)
+        if record.services is not None
+        else None,
+        filesystems=tuple(
+            GuestFilesystem(
+                path=f.path,
+                exists=f.exists,
+                device=f.device,
+                fstype=f.fstype,
+                disks=tuple(f.disks or ()),
+                same_device_as_root=f.same_device_as_root,
+            )
+            for f in record.filesystems
+            if f.path
+        )
+        if record.filesystems is not None
+        else None,
     )
 
 
-def _typed(value: Any, kind: type) -> Any:
-    """A probe section as written, or None when it is absent or not the expected JSON type."""
-    return value if isinstance(value, kind) else None
+def _grub(grub: raw.Grub | None) -> Grub | None:
+    if grub is None:
+        return None
+    return Grub(
+        files=tuple(
+            GrubFile(f.path, f.readable, tuple(f.device_refs or ()))
+            for f in grub.files or ()
+            if f.path
+        ),
+        lvm_volumes=tuple(
+            LvmVolume(v.volume, v.exists) for v in grub.lvm_volumes or () if v.volume
+        ),
+    )
 
 
-def _scope(value: Any) -> str:
-    return str(value or "").rstrip("/").lower()
+# --- identity and access -----------------------------------------------------------------------
 
 
-def _permissions(blocks: Any) -> tuple[Permission, ...]:
+def _scope(value: str | None, path: str) -> str:
+    if value is None:
+        raise Unreadable(path, "expected the scope it applies at")
+    return value.rstrip("/").lower()
+
+
+def _permissions(blocks: list[raw.PermissionBlock] | None, path: str) -> tuple[Permission, ...]:
+    if blocks is None:
+        raise Unreadable(path, "expected its permissions")
     return tuple(
         Permission(
-            actions=tuple(b.get("actions") or ()),
-            not_actions=tuple(b.get("notActions") or ()),
-            data_actions=tuple(b.get("dataActions") or ()),
-            not_data_actions=tuple(b.get("notDataActions") or ()),
+            actions=tuple(b.actions or ()),
+            not_actions=tuple(b.not_actions or ()),
+            data_actions=tuple(b.data_actions or ()),
+            not_data_actions=tuple(b.not_data_actions or ()),
         )
-        for b in blocks or ()
-        if isinstance(b, dict)
+        for b in blocks
     )
 
 
-def _role_assignment(record: dict[str, Any]) -> RoleAssignment:
-    p = props(record)
+def _role_assignment(_: Reader, record: raw.RoleAssignmentRecord) -> RoleAssignment:
+    p = settings(record)
     return RoleAssignment(
-        id=record.get("id", ""),
-        principal_id=str(p.get("principalId", "")).lower(),
-        role_definition_id=ids.name(p.get("roleDefinitionId")).lower(),
-        scope=_scope(p.get("scope")),
-        role_name=record.get("roleDefinitionName"),
-        condition=p.get("condition") or None,
-        principal_type=p.get("principalType"),
+        id=record.id or "",
+        principal_id=required(p.principal_id, _at(record, "principalId"), "a principal id").lower(),
+        role_definition_id=ids.name(
+            required(p.role_definition_id, _at(record, "roleDefinitionId"), "a role definition id")
+        ).lower(),
+        scope=_scope(p.scope, _at(record, "scope")),
+        role_name=record.role_definition_name,
+        condition=p.condition or None,
+        principal_type=p.principal_type,
     )
 
 
-def _role_definition(record: dict[str, Any]) -> RoleDefinition:
-    p = props(record)
+def _role_definition(_: Reader, record: raw.RoleDefinitionRecord) -> RoleDefinition:
+    p = settings(record)
     return RoleDefinition(
-        id=str(record.get("name") or ids.name(record.get("id"))).lower(),
-        name=p.get("roleName") or record.get("roleName") or "",
-        permissions=_permissions(p.get("permissions")),
+        id=(record.name or ids.name(record.id)).lower(),
+        name=p.role_name or "",
+        permissions=_permissions(p.permissions, _at(record, "permissions")),
     )
 
 
-def _deny_assignment(record: dict[str, Any]) -> DenyAssignment:
-    p = props(record)
+def _deny_assignment(_: Reader, record: raw.DenyAssignmentRecord) -> DenyAssignment:
+    p = settings(record)
+    if p.principals is None:
+        raise Unreadable(_at(record, "principals"), "expected the principals it denies")
     return DenyAssignment(
-        id=record.get("id", ""),
-        scope=_scope(p.get("scope")),
-        principals=frozenset(str(x.get("id", "")).lower() for x in p.get("principals") or ()),
-        excluded=frozenset(str(x.get("id", "")).lower() for x in p.get("excludePrincipals") or ()),
-        permissions=_permissions(p.get("permissions")),
+        id=record.id or "",
+        scope=_scope(p.scope, _at(record, "scope")),
+        principals=frozenset((x.id or "").lower() for x in p.principals),
+        excluded=frozenset((x.id or "").lower() for x in p.exclude_principals or ()),
+        permissions=_permissions(p.permissions, _at(record, "permissions")),
     )
+
+
+def _memberships(estate: Estate, reader: Reader, snapshot: Snapshot) -> None:
+    for block in snapshot.memberships:
+        groups = frozenset(
+            g.id.lower()
+            for _, g in reader.each(detect.GROUPS, raw.GroupRecord, block.value)
+            if g.id
+        )
+        known = estate.memberships.get(block.principal_id, frozenset())
+        estate.memberships[block.principal_id] = known | groups
+
+
+_BUILDERS: dict[str, tuple[type[Any], Any]] = {
+    DISK_ENCRYPTION_SET: (raw.DesRecord, _des),
+    KEY_VAULT: (raw.KeyVaultRecord, lambda reader, r: _key_vault(reader, r, KEY_VAULT)),
+    MANAGED_HSM: (raw.KeyVaultRecord, lambda reader, r: _key_vault(reader, r, MANAGED_HSM)),
+    NIC: (raw.NicRecord, _nic),
+    NSG: (raw.NsgRecord, _nsg),
+    VNET: (raw.VnetRecord, _vnet),
+    LOAD_BALANCER: (raw.LbRecord, _lb),
+    NAT_GATEWAY: (raw.NatRecord, _nat),
+    NETWORK_MAPPING: (raw.NetworkMappingRecord, _mapping),
+    ROUTE_TABLE: (raw.RouteTableRecord, _route_table),
+    VAULT: (raw.VaultRecord, _vault),
+    RESOURCE_GROUP: (raw.ResourceGroupRecord, _resource_group),
+    detect.SUBSCRIPTIONS: (raw.SubscriptionRecord, _subscription),
+    detect.PROVIDERS: (raw.ProviderRecord, _provider),
+    detect.SKUS: (raw.SkuRecord, _sku),
+    detect.SERVICE_TAGS: (raw.ServiceTagsRecord, _service_tags),
+    detect.GUEST_FACTS: (raw.GuestFactsRecord, _guest),
+    ROLE_ASSIGNMENT: (raw.RoleAssignmentRecord, _role_assignment),
+    ROLE_DEFINITION: (raw.RoleDefinitionRecord, _role_definition),
+    DENY_ASSIGNMENT: (raw.DenyAssignmentRecord, _deny_assignment),
+}

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from msgspec import Struct
+
+from asr_preflight.errors import printable
+
+
+class InputProblem(Struct, frozen=True):
+    """Something in the input the model could not understand, and what that cost."""
+
+    file: str
+    path: str  # JSON path inside the file
+    expected: str
+    kind: str | None = None
+    resource_id: str | None = None
+    effect: str = "left out"  # or "read as not exported": the record stayed, that field did not
+
+    def describe(self) -> str:
+        return f"{printable(self.file)}: {printable(self.path)}: {self.expected} ({self.effect})"
 
 
 class DiskRef(Struct, frozen=True):
@@ -15,6 +29,7 @@ class DiskRef(Struct, frozen=True):
     lun: int | None = None
     id: str | None = None
     size_gib: float | None = None
+    size_bytes: int | None = None  # exact, when the disk resource was exported with it
     sku: str | None = None  # Premium_LRS, StandardSSD_ZRS, UltraSSD_LRS, PremiumV2_LRS …
     managed: bool = True
     ephemeral: bool = False
@@ -49,13 +64,15 @@ class VirtualMachine(Struct, frozen=True):
     host_id: str | None = None
     host_group_id: str | None = None
     vmss_id: str | None = None
-    nic_ids: tuple[str, ...] = ()
-    disks: tuple[DiskRef, ...] = ()
+    # None: not exported or not understood (unknown), never the same as none
+    nic_ids: tuple[str, ...] | None = ()
+    disks: tuple[DiskRef, ...] | None = ()
     disk_controller: str | None = None
     security_type: str | None = None
     encryption_at_host: bool = False
     hyper_v_generation: str | None = None  # "V1" | "V2", from the OS disk or the image
     capacity_reservation_group_id: str | None = None
+    time_created: str | None = None
 
 
 class SecurityRule(Struct, frozen=True):
@@ -240,6 +257,36 @@ class Endpoint(Struct, frozen=True):
     error: str | None = None
 
 
+class GrubFile(Struct, frozen=True):
+    path: str
+    readable: bool | None = None
+    device_refs: tuple[str, ...] = ()
+
+
+class LvmVolume(Struct, frozen=True):
+    volume: str
+    exists: bool | None = None
+
+
+class Grub(Struct, frozen=True):
+    files: tuple[GrubFile, ...] = ()
+    lvm_volumes: tuple[LvmVolume, ...] = ()
+
+
+class GuestService(Struct, frozen=True):
+    name: str
+    start_type: str | None = None
+
+
+class GuestFilesystem(Struct, frozen=True):
+    path: str
+    exists: bool | None = None
+    device: str | None = None
+    fstype: str | None = None
+    disks: tuple[str, ...] = ()
+    same_device_as_root: bool | None = None
+
+
 class GuestFacts(Struct, frozen=True):
     vm_id: str | None
     name: str | None
@@ -253,12 +300,24 @@ class GuestFacts(Struct, frozen=True):
     endpoints: tuple[Endpoint, ...] = ()
     proxy_authenticated: bool | None = None
     collected_at: str | None = None
-    # Sections only the in-guest probe writes, kept as it wrote them (rules/guest_os.py reads
-    # them); None when the facts do not have them.
-    grub: dict[str, Any] | None = None
-    services: list[dict[str, Any]] | None = None
-    filesystems: list[dict[str, Any]] | None = None
+    # Sections only the in-guest probe writes; None when the facts do not have them.
+    grub: Grub | None = None
+    services: tuple[GuestService, ...] | None = None
+    filesystems: tuple[GuestFilesystem, ...] | None = None
     proxy_url: str | None = None
+
+
+class ServiceTag(Struct, frozen=True):
+    name: str
+    address_prefixes: tuple[str, ...]
+
+
+class ServiceTagSet(Struct, frozen=True):
+    """One service-tags download (az network list-service-tags, or the weekly JSON file)."""
+
+    change_number: str | None
+    cloud: str | None
+    tags: tuple[ServiceTag, ...]
 
 
 class RoleAssignment(Struct, frozen=True):
@@ -328,4 +387,5 @@ class VmExtension(Struct, frozen=True):
     publisher: str | None = None
     type: str | None = None
     version: str | None = None
-    settings: dict[str, Any] = {}
+    # Public settings whose values are strings, by lower-case name (ADE reads its key vault here)
+    settings: dict[str, str] = {}

@@ -10,6 +10,7 @@ from asr_preflight.model.entities import (
     DenyAssignment,
     DiskEncryptionSet,
     GuestFacts,
+    InputProblem,
     KeyVault,
     LoadBalancer,
     NatGateway,
@@ -21,6 +22,7 @@ from asr_preflight.model.entities import (
     RoleAssignment,
     RoleDefinition,
     RouteTable,
+    ServiceTagSet,
     StorageAccount,
     Subnet,
     Subscription,
@@ -61,6 +63,7 @@ class Estate:
     skus: dict[str, dict[str, VmSku]] = field(default_factory=dict)
     usages: list[Usage] = field(default_factory=list)
     guest_facts: list[GuestFacts] = field(default_factory=list)
+    service_tags: list[ServiceTagSet] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
     deny_assignments: list[DenyAssignment] = field(default_factory=list)
@@ -74,14 +77,22 @@ class Estate:
     key_vaults: dict[str, KeyVault] = field(default_factory=dict)  # and Managed HSM pools
     extensions: dict[str, dict[str, VmExtension]] = field(default_factory=dict)  # by VM key
     extensions_known: bool = False  # an extension export, or VMs with embedded `resources`
+    # What the boundary could not understand, and how many records of each kind it left out.
+    problems: list[InputProblem] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+    unused_records: int = 0  # records of kinds no rule reads: counted, otherwise ignored
     # Analysis engines memoise here what they derive once per estate (e.g. network paths).
     analyses: dict[Any, Any] = field(default_factory=dict, repr=False)
     _guest_by_vm_id: dict[str, GuestFacts] = field(default_factory=dict)
     _guest_by_name: dict[str, GuestFacts] = field(default_factory=dict)
     _networks: dict[str, VmNetwork] = field(default_factory=dict)
     _guests: dict[str, GuestFacts | None] = field(default_factory=dict)
+    _problems: dict[str, list[InputProblem]] = field(default_factory=dict)
 
     def index(self) -> None:
+        for problem in self.problems:
+            if problem.resource_id:
+                self._problems.setdefault(ids.key(problem.resource_id), []).append(problem)
         for facts in self.guest_facts:
             if facts.vm_id:
                 self._guest_by_vm_id[facts.vm_id.lower()] = facts
@@ -96,6 +107,33 @@ class Estate:
     def has(self, kind: str) -> bool:
         """Whether the snapshot covered this kind at all (an empty export counts)."""
         return kind in self.present
+
+    def missing(self, kind: str) -> str | None:
+        """Why the estate's `kind` records are not the whole truth, or None when they are: not
+        exported, a failed collection call, or records the boundary had to leave out."""
+        failed = [e for e in self.snapshot.collection_errors if kind in e.kinds]
+        if failed:
+            error = failed[0]
+            return f"collecting them failed ({error.operation} at {error.scope}: {error.message})"
+        if kind not in self.present:
+            return "they were not exported"
+        left_out = self.left_out.get(kind, 0)
+        if left_out:
+            first = next(p for p in self.problems if p.kind == kind and p.effect == "left out")
+            return (
+                f"{left_out} of them could not be read (first: {first.file}: {first.path}: "
+                f"{first.expected})"
+            )
+        return None
+
+    def unreadable(self, resource_id: str | None) -> str:
+        """What the input problems say about one resource, for an `unknown` finding; empty
+        when there is none (the resource was simply not exported)."""
+        found = self._problems.get(ids.key(resource_id)) if resource_id else None
+        if not found:
+            return ""
+        first = found[0]
+        return f" (could not be read: {first.file}: {first.path}: {first.expected})"
 
     def guest(self, vm: VirtualMachine) -> GuestFacts | None:
         """Guest facts match a VM by its unique vmId; by name only when the facts carry no vmId
@@ -112,7 +150,7 @@ class Estate:
         return list(self.extensions.get(vm.key, {}).values())
 
     def nics_of(self, vm: VirtualMachine) -> list[NetworkInterface | None]:
-        return [self.nics.get(ids.key(nic_id)) for nic_id in vm.nic_ids]
+        return [self.nics.get(ids.key(nic_id)) for nic_id in vm.nic_ids or ()]
 
     def subnet(self, subnet_id: str) -> Subnet | None:
         return self.subnets.get(ids.key(subnet_id))
@@ -126,7 +164,9 @@ class Estate:
 
     def _resolve_network(self, vm: VirtualMachine) -> VmNetwork:
         subnets, nsgs, missing = [], [], []
-        for nic_id in vm.nic_ids:
+        if vm.nic_ids is None:
+            missing.append("the VM's network profile")
+        for nic_id in vm.nic_ids or ():
             nic = self.nics.get(ids.key(nic_id))
             if nic is None:
                 missing.append(f"NIC {ids.name(nic_id)}")

@@ -94,7 +94,7 @@ def build_plan(ctx: Context) -> PlanResult:
             book.add(sub, target, choice.family or "unknown family", COMPUTE, vm, int(choice.vcpus))
             book.add(sub, target, "cores", COMPUTE, vm, int(choice.vcpus))
             book.add(sub, target, "virtualMachines", COMPUTE, vm, 1)
-        book.add(sub, target, "NetworkInterfaces", NETWORK, vm, max(len(vm.nic_ids), 1))
+        book.add(sub, target, "NetworkInterfaces", NETWORK, vm, max(len(vm.nic_ids or ()), 1))
         vm_plans.append(
             VmPlan(
                 id=vm.id,
@@ -108,7 +108,7 @@ def build_plan(ctx: Context) -> PlanResult:
                 target_resource_group=ids.name(rg_id),
                 target_virtual_networks=vm_vnets,
                 availability_set=availability_set,
-                disks=[_replica(d, premium_blocked) for d in vm.disks],
+                disks=[_replica(d, premium_blocked) for d in vm.disks or ()],
             )
         )
         if vm.zones and not sizer.region_has_zones:
@@ -248,7 +248,9 @@ def _plan_vnets(
 def _plan_cache_accounts(ctx: Context, book: DemandBook) -> list[TargetResource]:
     """Enough cache accounts in the source region for every replicated disk, reusing usable
     ones; new ones count against the source region's storage-account quota."""
-    replicated = [(vm, d) for vm in ctx.vms for d in vm.disks if d.managed and not d.ephemeral]
+    replicated = [
+        (vm, d) for vm in ctx.vms for d in vm.disks or () if d.managed and not d.ephemeral
+    ]
     per_account = _cache_disks_per_account()
     needed = max(1, math.ceil(len(replicated) / per_account)) if replicated else 0
     existing = usable_cache_accounts(ctx)

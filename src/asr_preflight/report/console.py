@@ -52,9 +52,30 @@ def render(result: CheckResult, console: Console) -> None:
                 f"{error.scope}: {error.operation}: {error.message}",
             )
         )
+    _input_problems(result, console)
     console.print()
     _vm_table(result, console)
     _findings(result, console)
+
+
+_PROBLEMS_SHOWN = 10
+
+
+def _input_problems(result: CheckResult, console: Console) -> None:
+    """What the input did not let us read: each one costs the findings that needed it."""
+    problems = result.context.estate.problems
+    if not problems:
+        return
+    console.print(
+        Text.assemble(
+            (f"input problems {len(problems)}", "yellow"),
+            " (the findings that needed these records are unknown; --strict makes them fatal)",
+        )
+    )
+    for problem in problems[:_PROBLEMS_SHOWN]:  # names and paths from the input: no markup
+        console.print(Text(f"  {problem.describe()}"), soft_wrap=True)
+    if len(problems) > _PROBLEMS_SHOWN:
+        console.print(f"  … and {len(problems) - _PROBLEMS_SHOWN} more (--output json lists all)")
 
 
 def _vm_table(result: CheckResult, console: Console) -> None:

@@ -24,6 +24,17 @@ class SnapshotInfo(msgspec.Struct):
     collection_errors: int
 
 
+class InputProblemEntry(msgspec.Struct):
+    """Something in the input that could not be understood, and what that cost."""
+
+    file: str
+    path: str
+    expected: str
+    effect: str  # "left out", or "read as not exported" (the record stayed, that field did not)
+    kind: str | None = None
+    resource_id: str | None = None
+
+
 class Summary(msgspec.Struct):
     source_region: str
     target_region: str
@@ -33,6 +44,9 @@ class Summary(msgspec.Struct):
     statuses: dict[Status, int]
     areas: dict[Area, dict[Status, int]]
     snapshot: SnapshotInfo
+    # Records the boundary could not understand: the findings that needed them are `unknown`.
+    input_problems: list[InputProblemEntry] = msgspec.field(default_factory=list)
+    unused_records: int = 0  # records of kinds no rule reads, counted and otherwise ignored
 
 
 class VmEntry(msgspec.Struct):
@@ -96,6 +110,11 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
                 collected_at=snap.collected_at,
                 collection_errors=len(snap.collection_errors),
             ),
+            input_problems=[
+                InputProblemEntry(p.file, p.path, p.expected, p.effect, p.kind, p.resource_id)
+                for p in ctx.estate.problems
+            ],
+            unused_records=ctx.estate.unused_records,
         ),
         rules={
             r.id: RuleInfo(r.title, r.area, r.asr_error_code, list(r.citations))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from asr_preflight.context import Context
 from asr_preflight.findings import Area, Finding, Status
 from asr_preflight.knowledge.data import cite, url
+from asr_preflight.model.entities import VirtualMachine
 
 
 @dataclass
@@ -94,6 +95,36 @@ class Out:
 
 
 _NO_ERROR = (Status.PASS, Status.SKIP, Status.UNKNOWN)
+
+# VM facets a rule may need that an export can lack: (attribute, words, what to export)
+_FACETS = {
+    "disks": (
+        "its disks (the storage profile)",
+        "az vm list, or the VM's REST or Resource Graph record",
+    ),
+    "nic_ids": (
+        "its network interfaces (the network profile)",
+        "az vm list, or the VM's REST or Resource Graph record",
+    ),
+}
+
+
+def vms_with(ctx: Context, out: Out, *facets: str) -> Iterator[VirtualMachine]:
+    """The VMs in scope whose `facets` were exported and understood; each other VM gets an
+    `unknown` naming what is missing, so no rule reads "not exported" as "none"."""
+    for vm in ctx.vms:
+        lacking = [f for f in facets if getattr(vm, f) is None]
+        if not lacking:
+            yield vm
+            continue
+        words = " and ".join(_FACETS[f][0] for f in lacking)
+        out.unknown(
+            vm.id,
+            f"the VM's record lacks {words}{ctx.estate.unreadable(vm.id)}",
+            f"export the VM in full: {_FACETS[lacking[0]][1]}",
+        )
+
+
 Evaluate = Callable[[Context, Out], None]
 
 

@@ -8,7 +8,7 @@ from asr_preflight.analysis.sizing import Choice
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.regions import display
 from asr_preflight.plan.build import COMPUTE
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, rule, vms_with
 
 
 def export_skus(region: str) -> str:
@@ -32,7 +32,7 @@ def target_size(ctx: Context, out: Out) -> None:
     architecture, zone); otherwise it picks the closest size that fits, and fails with 150097
     when none does."""
     sizes = ctx.plan.sizes
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks", "nic_ids"):
         choice = sizes[vm.key]
         if choice.choice is Choice.SAME:
             out.pass_(vm.id, choice.reason)

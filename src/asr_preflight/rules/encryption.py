@@ -20,7 +20,7 @@ from asr_preflight.model.build import (
     ROLE_DEFINITION,
 )
 from asr_preflight.model.entities import KeyVault, VirtualMachine
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, rule, vms_with
 from asr_preflight.rules.permissions import evaluator_for, smallest_role
 
 EXPORT_DES = "az disk-encryption-set list -o json > disk-encryption-sets.json"
@@ -53,7 +53,7 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
     vault there too; without one, enabling replication fails with 150353. Platform-managed keys
     need nothing."""
     estate = ctx.estate
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         sets = enc.cmk_sets(vm)
         if not sets:
             # The VM names a disk's encryption set whenever it has one: no disk export needed.
@@ -123,7 +123,7 @@ def ade_supported(ctx: Context, out: Out) -> None:
     """ASR replicates ADE VMs only with single-pass ADE (no Entra ID app), on managed disks,
     and without HSM-protected keys."""
     estate = ctx.estate
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         if not estate.extensions_known:
             out.unknown(vm.id, "VM extensions were not exported: ADE unknown", EXPORT_EXT)
             continue
@@ -360,13 +360,9 @@ def security_type(ctx: Context, out: Out) -> None:
     UAE North), Confidential VMs (not documented as supported) and encryption at host (protected,
     but the replica has none). The target size must support the same security type: ASR-CAP-001
     checks it."""
-    created = {
-        ids.key(r.get("id")): (r.get("properties") or r).get("timeCreated")
-        for r in ctx.estate.snapshot.of("microsoft.compute/virtualmachines")
-    }
     for vm in ctx.vms:
         label = vm.security_type or "Standard"
-        blocking, warnings = _security_problems(vm, ctx.target_region, created.get(vm.key))
+        blocking, warnings = _security_problems(vm, ctx.target_region, vm.time_created)
         if blocking:
             out.fail(
                 vm.id,
@@ -394,7 +390,7 @@ def disk_redundancy(ctx: Context, out: Out) -> None:
     """ZRS disks replicate region to region, to replica disks of the same type; managed shared
     disks are supported, but on Trusted Launch VMs only on Windows. Premium SSD v2 and Ultra
     disks are ASR-STO-005's."""
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         zrs = [d.name for d in vm.disks if (d.sku or "").lower().endswith("_zrs")]
         shared = [d.name for d in vm.disks if (d.max_shares or 1) > 1]
         if not ctx.estate.has(DISK) and vm.disks:

@@ -60,16 +60,11 @@ def grub_by_uuid(ctx: Context, out: Out) -> None:
     that do not exist. Linux only; needs guest facts from the in-guest probe."""
     judged = _section(ctx, out, "linux", "grub", "GRUB configuration")
     for vm, grub in judged:
-        files = [f for f in grub.get("files") or () if isinstance(f, dict)]
-        by_name = [
-            f"{f.get('path')}: {', '.join(f.get('device_refs') or ())}"
-            for f in files
-            if f.get("device_refs")
-        ]
-        volumes = [v for v in grub.get("lvm_volumes") or () if isinstance(v, dict)]
-        absent = [str(v.get("volume")) for v in volumes if v.get("exists") is False]
-        unread = [str(f.get("path")) for f in files if not f.get("readable")]
-        unsure = [str(v.get("volume")) for v in volumes if v.get("exists") is None]
+        files = grub.files
+        by_name = [f"{f.path}: {', '.join(f.device_refs)}" for f in files if f.device_refs]
+        absent = [v.volume for v in grub.lvm_volumes if v.exists is False]
+        unread = [f.path for f in files if not f.readable]
+        unsure = [v.volume for v in grub.lvm_volumes if v.exists is None]
         if by_name:
             out.fail(
                 vm.id,
@@ -100,7 +95,7 @@ def grub_by_uuid(ctx: Context, out: Out) -> None:
         elif not files:
             out.pass_(vm.id, "none of the GRUB files ASR checks exists, so none names a device")
         else:
-            checked = ", ".join(str(f.get("path")) for f in files)
+            checked = ", ".join(f.path for f in files)
             out.pass_(vm.id, f"GRUB names no device by /dev name ({checked})")
 
 
@@ -117,17 +112,13 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
     Windows only; needs guest facts from the in-guest probe."""
     judged = _section(ctx, out, "windows", "services", "Windows service start modes")
     for vm, services in judged:
-        seen = {str(s.get("name")): s for s in services if isinstance(s, dict) and s.get("name")}
+        seen = {s.name: s.start_type for s in services}
         disabled = [
-            f"{display} ({name}) is {_STATE[seen[name]['start_type']]}"
+            f"{display} ({name}) is {_STATE[mode]}"
             for name, display in _REQUIRED_SERVICES.items()
-            if name in seen and seen[name].get("start_type") in _STATE
+            if (mode := seen.get(name)) in _STATE
         ]
-        unread = [
-            display
-            for name, display in _REQUIRED_SERVICES.items()
-            if name not in seen or not seen[name].get("start_type")
-        ]
+        unread = [display for name, display in _REQUIRED_SERVICES.items() if not seen.get(name)]
         if disabled:
             out.fail(
                 vm.id,
@@ -145,8 +136,7 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
             )
         else:
             modes = ", ".join(
-                f"{display}: {seen[name]['start_type']}"
-                for name, display in _REQUIRED_SERVICES.items()
+                f"{display}: {seen[name]}" for name, display in _REQUIRED_SERVICES.items()
             )
             out.pass_(vm.id, modes)
 
@@ -163,32 +153,29 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
     BTRFS. Linux only; needs guest facts from the in-guest probe."""
     judged = _section(ctx, out, "linux", "filesystems", "OS filesystem layout")
     for vm, entries in judged:
-        present = [e for e in entries if isinstance(e, dict) and e.get("exists")]
-        root = next((e for e in present if e.get("path") == "/"), None)
+        present = [e for e in entries if e.exists]
+        root = next((e for e in present if e.path == "/"), None)
         if root is None:
             out.unknown(vm.id, "the probe could not describe the / filesystem", PROBE_HOWTO)
             continue
-        os_disks = set(root.get("disks") or ())
-        separate = [e for e in present if e is not root and e.get("same_device_as_root") is False]
+        os_disks = set(root.disks)
+        separate = [e for e in present if e is not root and e.same_device_as_root is False]
         elsewhere = [
-            f"{e['path']} ({e.get('device')}) is on {', '.join(e['disks'])}"
+            f"{e.path} ({e.device}) is on {', '.join(e.disks)}"
             for e in separate
-            if e.get("disks") and os_disks and not set(e["disks"]) <= os_disks
+            if e.disks and os_disks and not set(e.disks) <= os_disks
         ]
         unsure = [
-            f"{e['path']} ({e.get('device') or 'unknown device'})"
+            f"{e.path} ({e.device or 'unknown device'})"
             for e in present
             if e is not root
-            and (
-                e.get("same_device_as_root") is None
-                or (e in separate and (not e.get("disks") or not os_disks))
-            )
+            and (e.same_device_as_root is None or (e in separate and (not e.disks or not os_disks)))
         ]
         odd = sorted(
             {
-                f"{e.get('fstype')} ({e['path']})"
+                f"{e.fstype} ({e.path})"
                 for e in present
-                if e.get("fstype") and e["fstype"].lower() not in SUPPORTED_FILESYSTEMS
+                if e.fstype and e.fstype.lower() not in SUPPORTED_FILESYSTEMS
             }
         )
         where = ", ".join(sorted(os_disks)) or "unknown"
@@ -213,5 +200,5 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
                 "use a supported filesystem for the OS partitions",
             )
         else:
-            paths = ", ".join(e["path"] for e in present)
+            paths = ", ".join(e.path for e in present)
             out.pass_(vm.id, f"{paths} on the OS disk ({where})")

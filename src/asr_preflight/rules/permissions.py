@@ -121,7 +121,8 @@ def estate_plan(ctx: Context) -> Plan:
 
 def vm_conditions(ctx: Context, vm: VirtualMachine, plan: Plan) -> frozenset[str]:
     conditions = set(plan.conditions)
-    if any(d.encryption_set_id for d in vm.disks):
+    # Disks not exported: assume what a CMK disk would need rather than pass without it.
+    if vm.disks is None or any(d.encryption_set_id for d in vm.disks):
         conditions.add("cmk")
     target_rg = ctx.target_resource_group_id(vm)
     if ctx.estate.has(RESOURCE_GROUP) and ids.key(target_rg) not in ctx.estate.resource_groups:

@@ -13,7 +13,7 @@ from asr_preflight.knowledge.regions import display, premium_target_blocked
 from asr_preflight.model.build import STORAGE, VAULT
 from asr_preflight.model.entities import DiskRef, StorageAccount, VirtualMachine
 from asr_preflight.plan.existing import cache_accounts, candidate_vaults
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, rule, vms_with
 from asr_preflight.rules.vault import EXPORT_VAULTS
 
 EXPORT_DISKS = "az disk list -o json > disks.json"
@@ -111,7 +111,7 @@ def premium_target_india(ctx: Context, out: Out) -> None:
     if source is None:
         out.pass_(None, f"{display(ctx.target_region)} has no premium-target restriction")
         return
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         premium = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premium")]
         untyped = _untyped(vm)
         if premium:
@@ -204,7 +204,7 @@ def _unsized(out: Out, vm: VirtualMachine, unsized: list[str]) -> None:
 def disk_minimum(ctx: Context, out: Out) -> None:
     """Protection cannot be enabled on a VM with a disk under 1,024 MiB (150172)."""
     limits = DiskLimits.current()
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         small, unsized = _too_small(vm, limits)
         if small:
             out.fail(
@@ -228,7 +228,7 @@ def disk_maximums(ctx: Context, out: Out) -> None:
     """OS disks up to 4,095 GiB, data disks up to 32 TiB (managed) or 4 TiB (unmanaged), and up
     to 64 data disks per VM; larger disks are outside the support matrix."""
     limits = DiskLimits.current()
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         problems = _too_large(vm, limits)
         unsized = [d.name for d in vm.disks if d.size_gib is None and not d.ephemeral]
         if problems:
@@ -268,7 +268,7 @@ def disk_kinds(ctx: Context, out: Out) -> None:
     """Ultra disks, ephemeral OS disks, Write Accelerator, the NVMe interface and, since their
     retirement, unmanaged disks cannot be replicated. Premium SSD v2 is in preview."""
     retired = date.today() >= date.fromisoformat(facts.unmanaged_retired_on().value)
-    for vm in ctx.vms:
+    for vm in vms_with(ctx, out, "disks"):
         blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, retired))]
         preview = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premiumv2")]
         if blocked:

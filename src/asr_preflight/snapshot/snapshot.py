@@ -1,24 +1,27 @@
 """The snapshot: raw Azure JSON kept verbatim, sorted by kind, plus where and when it came from.
 
 Two inputs make one: our own snapshot file (``asr-preflight/snapshot``, version 1) or a folder
-of ``az``/REST/Resource Graph exports, recognised by content (see ``detect``).
+of ``az``/REST/Resource Graph exports, recognised by content (see ``detect``). Records stay raw
+bytes until the model decodes them, once and typed; the snapshot remembers where each came from
+so that a record the model cannot understand is reported against its file and JSON path.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from asr_preflight.errors import InputError
 from asr_preflight.knowledge import regions
 from asr_preflight.snapshot import detect
-from asr_preflight.snapshot.jsonfile import read_json_bytes
+from asr_preflight.snapshot.jsonfile import checked, read_bytes
 from asr_preflight.snapshot.redact import may_hold_secrets, redact
 
 SCHEMA_VERSION = 1
+H = TypeVar("H", bound=msgspec.Struct)
 
 
 class CollectionError(msgspec.Struct, frozen=True):
@@ -29,21 +32,42 @@ class CollectionError(msgspec.Struct, frozen=True):
     message: str
     status: int | None = None
     code: str | None = None
+    kinds: list[str] = msgspec.field(
+        default_factory=list
+    )  # the snapshot kinds it would have filled
+
+
+class LoadProblem(msgspec.Struct, frozen=True):
+    """A record the loader could not place (no kind, usages with no region): left out."""
+
+    file: str
+    path: str
+    expected: str
 
 
 class UsageBlock(msgspec.Struct):
     """Compute usages do not name their region, so the block carries it."""
 
     location: str
-    value: list[dict[str, Any]]
+    value: list[Any]
     subscription_id: str | None = None
 
 
 class MembershipBlock(msgspec.Struct):
     """Groups a principal belongs to; `principal_id` None means "the principal being checked"."""
 
-    value: list[dict[str, Any]]
+    value: list[Any]
     principal_id: str | None = None
+
+
+class Origin(msgspec.Struct, frozen=True, array_like=True):
+    """Where a run of one kind's records came from: its file, the JSON path of the record list
+    and, for each record, its index there (None: the file is that one record)."""
+
+    file: str
+    start: int  # index of the run's first record within the kind
+    base: str
+    positions: list[int] | None = None
 
 
 class Snapshot(msgspec.Struct):
@@ -55,24 +79,38 @@ class Snapshot(msgspec.Struct):
     collected_at: str | None = None
     origin: str = ""
     collection_errors: list[CollectionError] = msgspec.field(default_factory=list)
-    records: dict[str, list[dict[str, Any]]] = msgspec.field(default_factory=dict)
+    # kind -> records, each raw JSON (msgspec.Raw) or, from live collection, decoded JSON
+    records: dict[str, list[Any]] = msgspec.field(default_factory=dict)
     usages: list[UsageBlock] = msgspec.field(default_factory=list)
     memberships: list[MembershipBlock] = msgspec.field(default_factory=list)
-    # kind -> [(file, index of its first record)]: bad input is reported against its file
-    origins: dict[str, list[tuple[str, int]]] = msgspec.field(default_factory=dict)
     # Kinds the exports covered, even when empty: "no route tables" differs from "not exported".
     present: list[str] = msgspec.field(default_factory=list)
+    problems: list[LoadProblem] = msgspec.field(default_factory=list)
+    origins: dict[str, list[Origin]] = msgspec.field(default_factory=dict)
 
-    def of(self, kind: str) -> list[dict[str, Any]]:
+    def of(self, kind: str) -> list[Any]:
         return self.records.get(kind, [])
 
-    def origin_of(self, kind: str, index: int) -> tuple[str, int]:
-        """(file, index within it) of a record: where to point someone at bad input."""
-        found = (self.origin, index)
-        for file, start in self.origins.get(kind, ()):
-            if start <= index:
-                found = (file, index - start)
-        return found
+    def origin_of(self, kind: str, index: int) -> tuple[str, str]:
+        """(file, JSON path) of a kind's record: where to point someone at bad input."""
+        found: Origin | None = None
+        for origin in self.origins.get(kind, ()):
+            if origin.start > index:
+                break
+            found = origin
+        if found is None:
+            return self.origin or "(live)", f"{kind} record #{index}"
+        offset = index - found.start
+        if found.positions is None:
+            return found.file, found.base
+        position = found.positions[offset] if offset < len(found.positions) else offset
+        return found.file, f"{found.base}[{position}]"
+
+
+class _SnapshotFile(Snapshot):
+    """A snapshot file as decoded: records stay raw until the model reads them."""
+
+    records: dict[str, list[msgspec.Raw]] = msgspec.field(default_factory=dict)
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -80,44 +118,61 @@ def load_snapshot(path: Path) -> Snapshot:
         raise InputError(str(path), "", "no such file or folder")
     if path.is_dir():
         return _load_folder(path)
-    doc, raw = read_json_bytes(path)
-    if isinstance(doc, dict) and doc.get("schema") == detect.SNAPSHOT_SCHEMA:
-        return _load_snapshot_file(doc, path, raw)
+    data = read_bytes(path)
+    top = _top(data, path)
+    if detect.is_snapshot(top):
+        return _load_snapshot_file(data, path)
     snap = Snapshot(origin=str(path))
-    document = _classify(doc, raw, path)
-    _check_locations(
-        document, path, _exported_regions([document.records.get(detect.LOCATIONS, [])])
-    )
-    _merge(snap, document, path)
-    return _finish(snap, path)
+    _merge(snap, _document(top, data, path), path)
+    return _finish(snap)
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(snapshot), indent=1))
+    """Origins point into the exports the snapshot was read from: a snapshot file is its own."""
+    own = msgspec.structs.replace(snapshot, origins={})
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(own), indent=1))
 
 
-def _classify(doc: Any, raw: bytes, file: Path) -> detect.Document:
-    document = detect.classify_document(doc, str(file))
-    document.may_hold_secrets = may_hold_secrets(raw, document.records)
+def _top(data: bytes, file: Path) -> Any:
+    return checked(lambda: detect.decode_top(data, str(file)), file, data)
+
+
+def _document(top: Any, data: bytes, file: Path) -> detect.Document:
+    document = checked(lambda: detect.read_document(top, data, str(file)), file, data)
+    if may_hold_secrets(data, document.records):
+        document.records = {
+            kind: [redact(kind, _decoded(r)) for r in records]
+            for kind, records in document.records.items()
+        }
     return document
 
 
-def _load_snapshot_file(doc: dict[str, Any], path: Path, raw: bytes) -> Snapshot:
-    version = doc.get("version")
-    if version != SCHEMA_VERSION:
-        raise InputError(
-            str(path), "$.version", f"expected snapshot version {SCHEMA_VERSION}, found {version!r}"
-        )
+def _decoded(record: Any) -> Any:
+    return msgspec.json.decode(record) if isinstance(record, msgspec.Raw) else record
+
+
+def _load_snapshot_file(data: bytes, path: Path) -> Snapshot:
     try:
-        snap = msgspec.convert(doc, Snapshot)
+        snap: Snapshot = msgspec.json.decode(data, type=_SnapshotFile)
     except msgspec.ValidationError as exc:
         raise InputError(str(path), _json_path(str(exc)), _reason(str(exc))) from None
+    if snap.version != SCHEMA_VERSION:
+        raise InputError(
+            str(path),
+            "$.version",
+            f"expected snapshot version {SCHEMA_VERSION}, found {snap.version!r}",
+        )
     for block in snap.usages:
         _check_region(block.location, path, "$.usages[].location")
-    if may_hold_secrets(raw):  # a snapshot written by someone else's tool, or edited by hand
+    if may_hold_secrets(data):  # a snapshot written by someone else's tool, or edited by hand
         snap.records = {
-            kind: [redact(kind, r) for r in records] for kind, records in snap.records.items()
+            kind: [redact(kind, _decoded(r)) for r in records]
+            for kind, records in snap.records.items()
         }
+    snap.origins = {
+        kind: [Origin(str(path), 0, f'$.records["{kind}"]', list(range(len(records))))]
+        for kind, records in snap.records.items()
+    }
     return snap
 
 
@@ -129,55 +184,29 @@ def _load_folder(folder: Path) -> Snapshot:
             "",
             "expected a snapshot file or a folder of JSON exports; this folder has no *.json files",
         )
-    docs = []
+    snap = Snapshot(origin=str(folder))
     for file in files:
-        doc, raw = read_json_bytes(file)
-        if isinstance(doc, dict) and doc.get("schema") == detect.SNAPSHOT_SCHEMA:
+        data = read_bytes(file)
+        top = _top(data, file)
+        if detect.is_snapshot(top):
             raise InputError(
                 str(file),
                 "$",
                 "a snapshot file cannot sit inside an export folder; "
                 "pass it on its own with --snapshot",
             )
-        docs.append((file, _classify(doc, raw, file)))
-    snap = Snapshot(origin=str(folder))
-    exported = _exported_regions(d.records.get(detect.LOCATIONS, []) for _, d in docs)
-    for file, doc in docs:
-        _check_locations(doc, file, exported)
-        _merge(snap, doc, file)
-    return _finish(snap, folder)
-
-
-def _exported_regions(groups: Any) -> set[str]:
-    """Regions the subscription itself lists count as known, so a new Azure region still loads."""
-    return {str(r.get("name", "")).lower() for group in groups for r in group}
-
-
-def _check_locations(doc: detect.Document, file: Path, exported: set[str]) -> None:
-    known: set[str] = set()  # each spelling is looked up once per file, not once per record
-    for kind, records in doc.records.items():
-        for index, record in enumerate(records):
-            location = record.get("location")
-            if not isinstance(location, str) or location in known:
-                continue
-            if (
-                location.lower() != "global"
-                and regions.normalize(location) is None
-                and location.lower() not in exported
-            ):
-                raise InputError(
-                    str(file),
-                    f"{kind} #{index} ({record.get('name', '?')}).location",
-                    f"expected an Azure region name, found {location!r}",
-                )
-            known.add(location)
+        _merge(snap, _document(top, data, file), file)
+    return _finish(snap)
 
 
 def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
+    snap.problems += [LoadProblem(str(file), u.path, u.expected) for u in doc.unrecognised]
     groups = doc.records.get(detect.GROUPS, [])
     if groups or doc.principal_id or (doc.empty and _empty_kind(file) == detect.GROUPS):
         principal = doc.principal_id.lower() if doc.principal_id else None
-        snap.memberships.append(MembershipBlock(value=groups, principal_id=principal))
+        snap.memberships.append(
+            MembershipBlock(value=[_decoded(g) for g in groups], principal_id=principal)
+        )
     if doc.empty:
         hinted = _empty_kind(file)
         if hinted and hinted not in snap.present:
@@ -187,51 +216,63 @@ def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
         if kind == detect.GROUPS:
             continue  # kept as membership blocks above
         if kind == detect.USAGES:
-            _add_usages(snap, records, doc, file)
+            if not _add_usages(snap, records, doc, file):
+                continue
         else:
-            kept = [redact(kind, r) for r in records] if doc.may_hold_secrets else records
             bucket = snap.records.setdefault(kind, [])
-            snap.origins.setdefault(kind, []).append((str(file), len(bucket)))
-            bucket.extend(kept)
+            positions = None if doc.single else doc.positions[kind]
+            snap.origins.setdefault(kind, []).append(
+                Origin(str(file), len(bucket), doc.base, positions)
+            )
+            bucket.extend(records)
         if kind not in snap.present:
             snap.present.append(kind)
 
 
-def _add_usages(
-    snap: Snapshot, records: list[dict[str, Any]], doc: detect.Document, file: Path
-) -> None:
-    location = doc.location or _region_from_ids(records) or _region_from_name(file)
-    if location is None:
-        raise InputError(
-            str(file),
-            "$",
-            "usages do not name their region: name the file "
-            'usages-<region>.json or wrap it as {"location": "<region>", '
-            '"value": [...]}',
+def _add_usages(snap: Snapshot, records: list[Any], doc: detect.Document, file: Path) -> bool:
+    values = [_decoded(r) for r in records]
+    location = doc.location or _region_from_ids(values) or _region_from_name(file)
+    known = regions.normalize(location) if location else None
+    if known is None:
+        found = f"found {location!r}" if location else "they do not name it"
+        snap.problems.append(
+            LoadProblem(
+                str(file),
+                doc.base,
+                "usages need their region: name the file usages-<region>.json or wrap it as "
+                f'{{"location": "<region>", "value": [...]}} ({found}); left out',
+            )
         )
-    location = _check_region(location, file, "$.location")
-    subscription = doc.subscription_id or _subscription_from_ids(records)
+        return False
+    subscription = doc.subscription_id or _subscription_from_ids(values)
     snap.usages.append(
         UsageBlock(
-            location=location,
-            value=records,
+            location=known,
+            value=values,
             subscription_id=subscription.lower() if subscription else None,
         )
     )
+    return True
 
 
 _LOCATION_IN_ID = re.compile(r"/locations/([^/]+)/", re.IGNORECASE)
 
 
-def _region_from_ids(records: list[dict[str, Any]]) -> str | None:
+def _first_id(values: list[Any]) -> str:
+    first = values[0] if values else None
+    rid = first.get("id") if isinstance(first, dict) else None
+    return rid if isinstance(rid, str) else ""
+
+
+def _region_from_ids(values: list[Any]) -> str | None:
     """Network usages carry their region in the id; compute usages do not."""
-    match = _LOCATION_IN_ID.search(str(records[0].get("id") or ""))
+    match = _LOCATION_IN_ID.search(_first_id(values))
     return match.group(1) if match else None
 
 
-def _subscription_from_ids(records: list[dict[str, Any]]) -> str | None:
+def _subscription_from_ids(values: list[Any]) -> str | None:
     """Network usages also carry their subscription in the id."""
-    return _sub_from_id(records[0].get("id"))
+    return _sub_from_id(_first_id(values))
 
 
 def _region_from_name(file: Path) -> str | None:
@@ -253,27 +294,49 @@ def _empty_kind(file: Path) -> str | None:
     return next((kind for hint, kind in detect.EMPTY_FILE_HINTS if hint in name), None)
 
 
-def _finish(snap: Snapshot, origin: Path) -> Snapshot:
-    subs = snap.of(detect.SUBSCRIPTIONS)
+class _SubscriptionHead(msgspec.Struct, rename="camel"):
+    id: Any = None
+    subscription_id: Any = None
+    tenant_id: Any = None
+    cloud_name: Any = None
+
+
+class _Id(msgspec.Struct):
+    id: Any = None
+
+
+def _finish(snap: Snapshot) -> Snapshot:
+    subs = [_head(r, _SubscriptionHead) for r in snap.of(detect.SUBSCRIPTIONS)]
+    subs = [s for s in subs if s is not None]
     if subs and snap.tenant_id is None:
-        snap.tenant_id = subs[0].get("tenantId")
-        cloud = subs[0].get("cloudName")
-        if isinstance(cloud, str):
-            snap.cloud = cloud
-    ids = {_sub_id(s) for s in subs} | {
-        _sub_from_id(r.get("id")) for r in snap.of("microsoft.compute/virtualmachines")
-    }
-    snap.subscriptions = sorted(i for i in ids if i)
+        tenant = subs[0].tenant_id
+        snap.tenant_id = tenant if isinstance(tenant, str) else None
+        if isinstance(subs[0].cloud_name, str):
+            snap.cloud = subs[0].cloud_name
+    found = {_sub_id(s.subscription_id or s.id) for s in subs}
+    for vm in snap.of("microsoft.compute/virtualmachines"):
+        head = _head(vm, _Id)
+        found.add(_sub_from_id(head.id if head else None))
+    snap.subscriptions = sorted(i for i in found if i)
     return snap
 
 
-def _sub_id(record: dict[str, Any]) -> str | None:
-    sid = record.get("subscriptionId") or record.get("id")
-    return str(sid).rsplit("/", 1)[-1].lower() if sid else None
+def _head(record: Any, head: type[H]) -> H | None:
+    """The few top-level keys the loader itself needs, from a raw or decoded record."""
+    try:
+        if isinstance(record, msgspec.Raw):
+            return msgspec.json.decode(record, type=head)
+        return msgspec.convert(record, head)
+    except msgspec.ValidationError:
+        return None  # the model reports the record; the loader only skips it
+
+
+def _sub_id(value: Any) -> str | None:
+    return value.rsplit("/", 1)[-1].lower() if isinstance(value, str) and value else None
 
 
 def _sub_from_id(resource_id: Any) -> str | None:
-    parts = str(resource_id or "").split("/")
+    parts = resource_id.split("/") if isinstance(resource_id, str) else []
     return parts[2].lower() if len(parts) > 2 and parts[1].lower() == "subscriptions" else None
 
 
