@@ -257,7 +257,7 @@ def test_plan_names_targets_sizes_and_the_quota_request():
             "vms-prod.json",
             lambda d: d[0]["storageProfile"].update(dataDisks=[None]),
             "$[0].storageProfile.dataDisks[0]",
-            "ASR-STO-004",
+            None,
         ),
         ("skus-centralus.json", lambda d: d[0].update(name=None), "$[0].name", None),
         (
@@ -284,6 +284,8 @@ def test_malformed_records_are_reported_and_cost_only_their_findings(
     report = json.loads(result.stdout)
     problems = [p for p in report["summary"]["input_problems"] if p["file"].endswith(name)]
     assert any(p["path"].startswith(path) for p in problems), problems
+    left_out = {p["resource_id"] for p in problems if p["resource_id"]}
+    assert not left_out & {vm["id"] for vm in report["vms"]}, "a left-out VM is not checked"
     if rule:  # the findings that needed the record say unknown (and name it), not pass
         statuses = {f["status"] for f in report["findings"] if f["rule"] == rule}
         assert "unknown" in statuses, statuses

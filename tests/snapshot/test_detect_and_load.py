@@ -97,8 +97,17 @@ def test_resource_graph_table_format_loads(tmp_path):
                     {"name": "type", "type": "string"},
                     {"name": "name", "type": "string"},
                     {"name": "location", "type": "string"},
+                    {"name": "properties", "type": "object"},
                 ],
-                "rows": [[VM_ID, "microsoft.compute/virtualmachines", "vm1", "eastus"]],
+                "rows": [
+                    [
+                        VM_ID,
+                        "microsoft.compute/virtualmachines",
+                        "vm1",
+                        "eastus",
+                        {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}},
+                    ]
+                ],
             },
         },
     )
@@ -180,7 +189,7 @@ def test_a_file_that_is_not_json_stops_the_run_naming_it(tmp_path, content, expe
         (
             '[{"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Compute/'
             'virtualMachines/v", "type": "Microsoft.Compute/virtualMachines", "name": "v", '
-            '"location": "atlantis"}]',
+            '"location": "atlantis", "hardwareProfile": {"vmSize": "Standard_D2s_v5"}}]',
             "$[0].location",
             "expected an Azure region name, found 'atlantis'",
         ),
@@ -390,6 +399,7 @@ def test_rest_instance_view_example_becomes_the_vm_it_describes(tmp_path):
                 "name": "vm1",
                 "location": "eastus",
                 "type": "Microsoft.Compute/virtualMachines",
+                "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}},
             }
         ],
     )

@@ -142,8 +142,8 @@ def build_estate(snapshot: Snapshot) -> Estate:
 
     disks = {ids.key(d.id): d for _, d in reader.each(DISK, raw.DiskRecord) if d.id}
     vm_records = _merged_vms(reader)
-    estate.vms = {vm.key: vm for vm in (_vm(reader, r, disks) for r in vm_records) if vm}
-    _extensions(estate, reader, vm_records)
+    estate.vms = {vm.key: vm for vm in (_vm(reader, i, r, disks) for i, r in vm_records) if vm}
+    _extensions(estate, reader, [r for _, r in vm_records])
     estate.disk_encryption_sets = {ids.key(d.id): d for d in every(DISK_ENCRYPTION_SET)}
     for kind in (KEY_VAULT, MANAGED_HSM):
         estate.key_vaults.update((ids.key(v.id), v) for v in every(kind))
@@ -182,7 +182,11 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.deny_assignments = list(every(DENY_ASSIGNMENT))
     _memberships(estate, reader, snapshot)
     estate.problems = _load_problems(snapshot) + reader.problems
+    for problem in snapshot.problems:
+        for kind in problem.kinds:
+            reader.left_out[kind] = reader.left_out.get(kind, 0) + 1
     estate.left_out = reader.left_out
+    estate.extensions_known = estate.has(VM_EXTENSION) or estate.extensions_known
     estate.unused_records = sum(
         len(records) for kind, records in snapshot.records.items() if kind not in USED_KINDS
     )
@@ -199,23 +203,26 @@ def one(kind: str, record: Any) -> Any:
 
 
 def _load_problems(snapshot: Snapshot) -> list[InputProblem]:
-    return [InputProblem(p.file, p.path, p.expected) for p in snapshot.problems]
+    return [
+        InputProblem(p.file, p.path, p.expected, kind=p.kinds[0] if p.kinds else None)
+        for p in snapshot.problems
+    ]
 
 
 # --- compute -----------------------------------------------------------------------------------
 
 
-def _merged_vms(reader: Reader) -> list[raw.VmRecord]:
+def _merged_vms(reader: Reader) -> list[tuple[int, raw.VmRecord]]:
     """One record per id, whatever the order of the exports: what either has fills the other
     (az prints `"instanceView": null`, which must not hide a REST instance view)."""
-    by_id: dict[str, raw.VmRecord] = {}
+    by_id: dict[str, tuple[int, raw.VmRecord]] = {}
     for index, record in reader.each(VM, raw.VmRecord):
         if not record.id:
             reader.report(VM, index, "$.id", "expected an ARM resource id (/subscriptions/…)", None)
             continue
         key = ids.key(record.id)
         seen = by_id.get(key)
-        by_id[key] = record if seen is None else _merge_vm(seen, record)
+        by_id[key] = (index, record) if seen is None else (seen[0], _merge_vm(seen[1], record))
     return list(by_id.values())
 
 
@@ -239,15 +246,13 @@ def _fill(first: Any, second: Any, kind: type[S]) -> S:
 
 
 def _vm(
-    reader: Reader, record: raw.VmRecord, disks: dict[str, raw.DiskRecord]
+    reader: Reader, index: int, record: raw.VmRecord, disks: dict[str, raw.DiskRecord]
 ) -> VirtualMachine | None:
+    """The VM, or None (reported at its first record) when it cannot be used."""
     try:
         return _vm_entity(reader, record, disks)
     except Unreadable as exc:
-        index = 0  # merged across files: name the VM rather than a position
-        reader.report(
-            VM, index, exc.path, f"{exc.expected} (VM {record.name or record.id})", record.id
-        )
+        reader.report(VM, index, exc.path, exc.expected, record.id)
         return None
 
 
@@ -256,6 +261,8 @@ def _vm_entity(
 ) -> VirtualMachine:
     rid = resource_id(record)
     p = settings(record)
+    if p.hardware_profile is None:  # every VM Azure prints has one: this record is not a VM's
+        raise Unreadable(_at(record, "hardwareProfile"), "expected the VM's hardware profile")
     storage = p.storage_profile
     image = storage.image_reference if storage else None
     view = p.instance_view or (p.extended.instance_view if p.extended else None)
@@ -277,7 +284,7 @@ def _vm_entity(
         subscription_id=ids.subscription(rid) or "",
         resource_group=record.resource_group or ids.part(rid, "resourceGroups") or "",
         location=reader.region(record.location),
-        size=p.hardware_profile.vm_size if p.hardware_profile else None,
+        size=p.hardware_profile.vm_size,
         os_type=(os_disk.os_type if os_disk else None) or _os_type_from_config(p.os_profile),
         image=":".join(str(getattr(image, k) or "") for k in ("publisher", "offer", "sku"))
         if image and image.offer
@@ -408,7 +415,7 @@ def _extensions(estate: Estate, reader: Reader, vms: list[raw.VmRecord]) -> None
         ext = _extension(record)
         if ext is not None:
             estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
-    estate.extensions_known = VM_EXTENSION in estate.present or bool(embedded)
+    estate.extensions_known = bool(embedded)  # or an extension export: see build_estate
 
 
 def _extension(record: raw.ExtensionRecord) -> VmExtension | None:
@@ -442,7 +449,10 @@ def _des(reader: Reader, record: raw.DesRecord) -> DiskEncryptionSet:
         location=reader.region(record.location),
         key_vault_id=_ref(key.source_vault) if key else None,
         key_url=key.key_url if key else None,
-        encryption_type=p.encryption_type,
+        # Azure always returns it; without it, which target set fits is not known.
+        encryption_type=required(
+            p.encryption_type, _at(record, "encryptionType"), "its encryption type"
+        ),
     )
 
 
@@ -564,10 +574,8 @@ def _vnet(reader: Reader, record: raw.VnetRecord) -> tuple[VirtualNetwork, list[
     p = settings(record)
     location = reader.region(record.location)
     subnets = []
-    for subnet in p.subnets or ():
+    for subnet in _named(p.subnets or (), "id", _at(record, "subnets")):
         sp = settings(subnet)
-        if not subnet.id:
-            continue
         endpoints = sp.service_endpoints or ()
         subnets.append(
             Subnet(
@@ -809,8 +817,10 @@ def _sku(_: Reader, record: raw.SkuRecord) -> VmSku | None:
     if (record.resource_type or "").lower() != "virtualmachines":
         return None
     name = required(record.name, "$.name", "the size's name")
-    if record.locations is None or record.capabilities is None:
-        raise Unreadable("$", "expected a VM size with its locations and capabilities")
+    if record.locations is None or record.capabilities is None or record.restrictions is None:
+        raise Unreadable(
+            "$", "expected a VM size with its locations, capabilities and restrictions"
+        )
     capabilities = {c.name: c.value for c in record.capabilities if c.name and c.value is not None}
     return VmSku(
         name=name,
@@ -912,14 +922,16 @@ def _guest(_: Reader, record: raw.GuestFactsRecord) -> GuestFacts:
                 tls_verified=e.tls_verified,
                 error=e.error,
             )
-            for e in record.endpoints or ()
-            if e.host and (e.port is None or 0 < e.port < 65536)
+            for e in _named(record.endpoints or (), "host", "$.endpoints")
         ),
         proxy_authenticated=proxy.authenticated if proxy else None,
         collected_at=record.collected_at,
         proxy_url=proxy.url if proxy else None,
         grub=_grub(record.grub),
-        services=tuple(GuestService(s.name, s.start_type) for s in record.services if s.name)
+        services=tuple(
+            GuestService(s.name, s.start_type)
+            for s in _named(record.services, "name", "$.services")
+        )
         if record.services is not None
         else None,
         filesystems=tuple(
@@ -931,12 +943,20 @@ def _guest(_: Reader, record: raw.GuestFactsRecord) -> GuestFacts:
                 disks=tuple(f.disks or ()),
                 same_device_as_root=f.same_device_as_root,
             )
-            for f in record.filesystems
-            if f.path
+            for f in _named(record.filesystems, "path", "$.filesystems")
         )
         if record.filesystems is not None
         else None,
     )
+
+
+def _named(items: Any, key: str, path: str) -> Any:
+    """The items of a list, each of which must carry `key`: an entry without its name cannot be
+    judged, and dropping it could pass a check on what it would have shown."""
+    for index, item in enumerate(items):
+        if not getattr(item, key):
+            raise Unreadable(f"{path}[{index}]", f"expected its '{key}'")
+    return items
 
 
 def _grub(grub: raw.Grub | None) -> Grub | None:
@@ -945,11 +965,11 @@ def _grub(grub: raw.Grub | None) -> Grub | None:
     return Grub(
         files=tuple(
             GrubFile(f.path, f.readable, tuple(f.device_refs or ()))
-            for f in grub.files or ()
-            if f.path
+            for f in _named(grub.files or (), "path", "$.grub.files")
         ),
         lvm_volumes=tuple(
-            LvmVolume(v.volume, v.exists) for v in grub.lvm_volumes or () if v.volume
+            LvmVolume(v.volume, v.exists)
+            for v in _named(grub.lvm_volumes or (), "volume", "$.grub.lvm_volumes")
         ),
     )
 

@@ -1,10 +1,9 @@
 """Decode one raw record into its schema, and say precisely what in it could not be understood.
 
 The fast path decodes the record's bytes straight into the schema. Only a record that does not
-fit takes the slow path: it is walked field by field, every field that fits is kept, and each one
-that does not is left as None ("not understood", which the model treats like "not exported")
-with a problem naming its JSON path and what was expected. A list with one bad element is not
-understood as a whole: dropping a deny rule or a route could otherwise turn into a silent pass.
+fit takes the slow path: it is walked field by field so that every field that does not fit is
+named, with its JSON path and what was expected (msgspec stops at the first). The reader then
+leaves such a record out whole.
 """
 
 from __future__ import annotations

@@ -15,10 +15,9 @@ class InputProblem(Struct, frozen=True):
     expected: str
     kind: str | None = None
     resource_id: str | None = None
-    effect: str = "left out"  # or "read as not exported": the record stayed, that field did not
 
     def describe(self) -> str:
-        return f"{printable(self.file)}: {printable(self.path)}: {self.expected} ({self.effect})"
+        return f"{printable(self.file)}: {printable(self.path)}: {self.expected} (left out)"
 
 
 class DiskRef(Struct, frozen=True):

@@ -105,8 +105,9 @@ class Estate:
         return groups if groups is not None else self.memberships.get(None)
 
     def has(self, kind: str) -> bool:
-        """Whether the snapshot covered this kind at all (an empty export counts)."""
-        return kind in self.present
+        """Whether the snapshot holds this kind whole: exported (an empty export counts), its
+        collection did not fail, and no record of it had to be left out."""
+        return self.missing(kind) is None
 
     def missing(self, kind: str) -> str | None:
         """Why the estate's `kind` records are not the whole truth, or None when they are: not
@@ -119,7 +120,7 @@ class Estate:
             return "they were not exported"
         left_out = self.left_out.get(kind, 0)
         if left_out:
-            first = next(p for p in self.problems if p.kind == kind and p.effect == "left out")
+            first = next(p for p in self.problems if p.kind == kind)
             return (
                 f"{left_out} of them could not be read (first: {first.file}: {first.path}: "
                 f"{first.expected})"

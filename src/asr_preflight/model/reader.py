@@ -1,10 +1,10 @@
 """Reading one kind's records through the boundary: decode each once, typed, and keep count of
 what could not be understood.
 
-A record whose fields do not fit its schema keeps what fits; what does not is read as "not
-exported" and reported. A record that cannot stand at all (no id, no readable region, a missing
-part the model cannot do without) is left out of the model and reported with its file and JSON
-path; the findings that needed it then say `unknown` and name it.
+A record that does not fit its schema, or lacks a part the model cannot do without (an id, a
+readable region, an NSG's rules), is left out of the model and reported with its file and JSON
+path; the findings that needed it then say `unknown` and name it. Absent fields the model can do
+without stay None, which it reads as "not exported", never as "none".
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from asr_preflight.snapshot import Snapshot
 
 S = TypeVar("S", bound=msgspec.Struct)
 LEFT_OUT = "left out"
-NOT_UNDERSTOOD = "read as not exported"
 
 
 class Unreadable(Exception):
@@ -47,16 +46,18 @@ class Reader:
     def each(
         self, kind: str, schema: type[S], records: list[Any] | None = None
     ) -> Iterator[tuple[int, S]]:
-        """(index, typed record) of each record of `kind` that is at least an object."""
+        """(index, typed record) of each record of `kind` that fits its schema. A record with
+        any field that does not fit is left out whole: a half-read record could pass a check
+        on the half that is missing (an NSG without its deny rule, a size without its
+        restrictions)."""
         for index, record in enumerate(self.snapshot.of(kind) if records is None else records):
             typed, problems = decode(record, schema)
-            rid = getattr(typed, "id", None)
-            rid = rid if isinstance(rid, str) else None
-            for path, expected in problems:
-                effect = LEFT_OUT if typed is None else NOT_UNDERSTOOD
-                self.report(kind, index, path, expected, rid, effect)
-            if typed is not None:
+            if not problems and typed is not None:
                 yield index, typed
+                continue
+            rid = getattr(typed, "id", None)
+            for path, expected in problems:
+                self.report(kind, index, path, expected, rid if isinstance(rid, str) else None)
 
     def build(
         self, kind: str, schema: type[S], make: Any, records: list[Any] | None = None
@@ -78,11 +79,9 @@ class Reader:
         path: str,
         expected: str,
         resource_id: str | None,
-        effect: str = LEFT_OUT,
     ) -> None:
         file, where = self.snapshot.origin_of(kind, index)
-        if effect == LEFT_OUT:
-            self.left_out[kind] = self.left_out.get(kind, 0) + 1
+        self.left_out[kind] = self.left_out.get(kind, 0) + 1
         self.problems.append(
             InputProblem(
                 file=file,
@@ -90,7 +89,6 @@ class Reader:
                 expected=expected,
                 kind=kind,
                 resource_id=resource_id,
-                effect=effect,
             )
         )
 

@@ -25,12 +25,12 @@ class SnapshotInfo(msgspec.Struct):
 
 
 class InputProblemEntry(msgspec.Struct):
-    """Something in the input that could not be understood, and what that cost."""
+    """A record that could not be understood, left out of the check: the findings that needed
+    it are `unknown`."""
 
     file: str
     path: str
     expected: str
-    effect: str  # "left out", or "read as not exported" (the record stayed, that field did not)
     kind: str | None = None
     resource_id: str | None = None
 
@@ -111,7 +111,7 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
                 collection_errors=len(snap.collection_errors),
             ),
             input_problems=[
-                InputProblemEntry(p.file, p.path, p.expected, p.effect, p.kind, p.resource_id)
+                InputProblemEntry(p.file, p.path, p.expected, p.kind, p.resource_id)
                 for p in ctx.estate.problems
             ],
             unused_records=ctx.estate.unused_records,

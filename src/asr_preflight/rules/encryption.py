@@ -73,7 +73,13 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
         remedies = []
         for des_id, disks in sets.items():
             source = estate.disk_encryption_sets.get(ids.key(des_id))
-            kind = (source.encryption_type if source else None) or enc.CUSTOMER
+            if source is None:  # its encryption type decides which target set fits
+                unknowns.append(
+                    f"{ids.name(des_id)} is not in the disk encryption set export"
+                    f"{estate.unreadable(des_id)}"
+                )
+                continue
+            kind = source.encryption_type or enc.CUSTOMER
             label = enc.encryption_label(kind)
             target = enc.target_des(estate, source, des_id, ctx.target_region)
             if target is None:

@@ -155,6 +155,14 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
     for vm, entries in judged:
         present = [e for e in entries if e.exists]
         root = next((e for e in present if e.path == "/"), None)
+        undecided = [e.path for e in entries if e.exists is None]
+        if undecided:
+            out.unknown(
+                vm.id,
+                f"the probe could not tell whether {', '.join(undecided)} exist",
+                PROBE_HOWTO,
+            )
+            continue
         if root is None:
             out.unknown(vm.id, "the probe could not describe the / filesystem", PROBE_HOWTO)
             continue

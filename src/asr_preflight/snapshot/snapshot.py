@@ -43,6 +43,8 @@ class LoadProblem(msgspec.Struct, frozen=True):
     file: str
     path: str
     expected: str
+    # The kinds of the file's other records: a record lost among them leaves them incomplete.
+    kinds: list[str] = msgspec.field(default_factory=list)
 
 
 class UsageBlock(msgspec.Struct):
@@ -200,7 +202,8 @@ def _load_folder(folder: Path) -> Snapshot:
 
 
 def _merge(snap: Snapshot, doc: detect.Document, file: Path) -> None:
-    snap.problems += [LoadProblem(str(file), u.path, u.expected) for u in doc.unrecognised]
+    kinds = sorted(doc.records)
+    snap.problems += [LoadProblem(str(file), u.path, u.expected, kinds) for u in doc.unrecognised]
     groups = doc.records.get(detect.GROUPS, [])
     if groups or doc.principal_id or (doc.empty and _empty_kind(file) == detect.GROUPS):
         principal = doc.principal_id.lower() if doc.principal_id else None
@@ -240,7 +243,8 @@ def _add_usages(snap: Snapshot, records: list[Any], doc: detect.Document, file: 
                 str(file),
                 doc.base,
                 "usages need their region: name the file usages-<region>.json or wrap it as "
-                f'{{"location": "<region>", "value": [...]}} ({found}); left out',
+                f'{{"location": "<region>", "value": [...]}} ({found})',
+                [detect.USAGES],
             )
         )
         return False
