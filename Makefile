@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region centralus \
 	--principal-id bbbbbbbb-0000-4000-8000-000000000002
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench fuzz docs clean
 
 $(STAMP): pyproject.toml
 	sh scripts/mkvenv.sh $(PYTHON) $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_live.py
+	$(BIN)/python scripts/bench_boundary.py
+
+# The boundary's property tests, long and random: ASR_FUZZ_EXAMPLES cases each (default 10,000).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_boundary_properties.py
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py

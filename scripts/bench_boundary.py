@@ -1,0 +1,100 @@
+"""Whole processes, side by side (`make bench`): `asr-preflight check --output json` against a plain
+msgspec decode of the same export files, at 10,000 and 50,000 VMs.
+
+The ratio says what the check costs on top of reading its input at all. Each figure is the best
+of three runs of a fresh process (interpreter start-up included), with its peak memory. Not a
+test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from bench import synthetic, write_exports
+
+from builders import PRINCIPAL
+
+BIN = Path(sys.executable).parent
+PLAIN_DECODE = """
+import sys, msgspec
+from pathlib import Path
+decoder = msgspec.json.Decoder()
+for path in sorted(Path(sys.argv[1]).rglob("*.json")):
+    decoder.decode(path.read_bytes())
+"""
+# Runs one command in a fresh child and prints its wall time and peak memory (KiB): the
+# children's rusage of a one-child process is that child's alone.
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(elapsed, peak, done.returncode)
+"""
+
+
+def measure(command: list[str], runs: int) -> tuple[float, int]:
+    """(best wall seconds, peak KiB of that run)."""
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True
+        ).stdout.split()
+        elapsed, peak, code = float(out[0]), int(out[1]), int(out[2])
+        if code not in (0, 1):
+            raise SystemExit(f"{command[0]} exited {code}")
+        results.append((elapsed, peak))
+    return min(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"\n{'VMs':>8} {'files MB':>9} {'decode s':>9} {'check s':>8} {'ratio':>6} "
+        f"{'VMs/s':>8} {'decode MiB':>11} {'check MiB':>10}"
+    )
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "estate"
+            write_exports(synthetic(size), folder)
+            megabytes = sum(p.stat().st_size for p in folder.rglob("*.json")) / 1e6
+            decode, decode_peak = measure(
+                [sys.executable, "-c", PLAIN_DECODE, str(folder)], args.runs
+            )
+            check, check_peak = measure(
+                [
+                    str(BIN / "asr-preflight"),
+                    "check",
+                    "--snapshot",
+                    str(folder),
+                    "--source-region",
+                    "eastus",
+                    "--target-region",
+                    "centralus",
+                    "--principal-id",
+                    PRINCIPAL,
+                    "--output",
+                    "json",
+                ],
+                args.runs,
+            )
+            print(
+                f"{size:>8,} {megabytes:>9.1f} {decode:>9.2f} {check:>8.2f} "
+                f"{check / decode:>5.1f}x {size / check:>8,.0f} {decode_peak / 1024:>11.0f} "
+                f"{check_peak / 1024:>10.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
