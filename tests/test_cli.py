@@ -298,3 +298,22 @@ def test_filters_that_match_no_vm_say_which_filter():
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--vm", "vm-nosuch")
     assert result.returncode == 2
     assert "matching --vm vm-nosuch; none do" in result.stderr
+
+
+def test_zone_to_zone_needs_a_valid_target_zone_and_then_answers():
+    same = ["--source-region", "eastus", "--target-region", "eastus"]
+    missing = cli("check", "--snapshot", str(EXAMPLE), *same)
+    assert missing.returncode == 2 and "--target-zone: expected the zone to fail over to" in (
+        missing.stderr
+    )
+    wrong = cli("check", "--snapshot", str(EXAMPLE), *same, "--target-zone", "4")
+    assert wrong.returncode == 2 and "expected 1, 2 or 3, found '4'" in wrong.stderr
+    result = cli("check", "--snapshot", str(EXAMPLE), *same, "--target-zone", "2")
+    assert result.returncode == 1 and "East US, zone to zone → zone 2" in result.stdout
+    plan = json.loads(
+        cli(
+            "plan", "--snapshot", str(EXAMPLE), *same, "--target-zone", "2", "--output", "json"
+        ).stdout
+    )
+    assert plan["target_zone"] == "2" and {vm["target_zone"] for vm in plan["vms"]} == {"2"}
+    assert all(n["exists"] for n in plan["virtual_networks"])  # its own network

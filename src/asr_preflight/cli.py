@@ -24,7 +24,7 @@ from asr_preflight.cli_collect import (
     collect_command,
     live_source,
 )
-from asr_preflight.cli_options import region_option
+from asr_preflight.cli_options import region_option, zone_option
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.findings import Status, Verdict
@@ -113,6 +113,14 @@ GuestOpt = Annotated[
     typer.Option(help="Folder (or file) of guest facts collected inside the VMs (repeatable)."),
 ]
 OutputOpt = Annotated[OutputFormat, typer.Option(help="Report format.")]
+TargetZoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Availability zone to fail over to (1, 2 or 3). Required for zone to zone (the "
+        "same region as source and target); region to region: instead of each VM's own zone.",
+        metavar="ZONE",
+    ),
+]
 StrictOpt = Annotated[
     bool,
     typer.Option(
@@ -138,6 +146,7 @@ def _context(
     guest_dir: Sequence[Path] = (),
     live: LiveSource | None = None,
     strict: bool = False,
+    target_zone: str | None = None,
 ) -> Context:
     """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
     snap = (
@@ -158,6 +167,7 @@ def _context(
     exported = {v.location for v in estate.vms.values()}
     source = region_option(source_region, "--source-region", exported)
     target = region_option(target_region, "--target-region", exported)
+    zone = zone_option(target_zone, source, target)
     vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
     if not vms:
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
@@ -180,6 +190,7 @@ def _context(
         principal_groups=tuple(g.lower() for g in group_id),
         cache_accounts=tuple(cache_storage_account),
         vault_id=vault,
+        target_zone=zone,
     )
 
 
@@ -198,6 +209,7 @@ def check(
     vault: VaultOpt = None,
     target_subscription: TargetSubOpt = None,
     target_resource_group: TargetRgOpt = None,
+    target_zone: TargetZoneOpt = None,
     guest_dir: GuestOpt = [],  # noqa: B006
     output: OutputOpt = OutputFormat.TABLE,
     all_findings: Annotated[
@@ -234,6 +246,7 @@ def check(
             guest_dir=guest_dir,
             live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
             strict=strict,
+            target_zone=target_zone,
         )
         result = run_check(context)
         if output is OutputFormat.JSON:
@@ -259,6 +272,7 @@ def plan(
     vault: VaultOpt = None,
     target_subscription: TargetSubOpt = None,
     target_resource_group: TargetRgOpt = None,
+    target_zone: TargetZoneOpt = None,
     output: OutputOpt = OutputFormat.TABLE,
 ) -> None:
     """The target resources ASR would create with default settings: vault, resource groups,
@@ -275,6 +289,7 @@ def plan(
             vault=vault,
             target_subscription=target_subscription,
             target_resource_group=target_resource_group,
+            target_zone=target_zone,
         )
         target = context.plan.target
         if output is OutputFormat.JSON:
@@ -302,6 +317,7 @@ def explain_permissions(
     vault: VaultOpt = None,
     target_subscription: TargetSubOpt = None,
     target_resource_group: TargetRgOpt = None,
+    target_zone: TargetZoneOpt = None,
     output: OutputOpt = OutputFormat.TABLE,
 ) -> None:
     """For each action enabling replication needs and the scope where it is needed: the role
@@ -318,6 +334,7 @@ def explain_permissions(
         vault=vault,
         target_subscription=target_subscription,
         target_resource_group=target_resource_group,
+        target_zone=target_zone,
     )
     rows = explain_rows(context)
     if output is OutputFormat.JSON:
@@ -338,6 +355,7 @@ def explain_network(
     resource_group: GroupsOpt = [],  # noqa: B006
     cache_storage_account: CacheOpt = [],  # noqa: B006
     guest_dir: GuestOpt = [],  # noqa: B006
+    target_zone: TargetZoneOpt = None,
     output: OutputOpt = OutputFormat.TABLE,
 ) -> None:
     """For each VM and each destination ASR needs: the path (NIC NSG → subnet NSG → route →
@@ -353,6 +371,7 @@ def explain_network(
         vm=vm,
         cache_storage_account=cache_storage_account,
         guest_dir=guest_dir,
+        target_zone=target_zone,
     )
     rows = network_rows(context)
     if output is OutputFormat.JSON:

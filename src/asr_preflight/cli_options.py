@@ -19,3 +19,22 @@ def region_option(name: str, option: str, known_here: Collection[str] = ()) -> s
             f"expected an Azure region name such as eastus or 'Central US', found {name!r}",
         )
     return normalized
+
+
+ZONES = ("1", "2", "3")
+
+
+def zone_option(zone: str | None, source: str, target: str) -> str | None:
+    """The target zone; zone to zone (one region) cannot go without one."""
+    if zone is None:
+        if source == target:
+            raise InputError(
+                "--target-zone",
+                "",
+                f"expected the zone to fail over to (1, 2 or 3): source and target are both "
+                f"{regions.display(source)}, which makes this zone to zone",
+            )
+        return None
+    if zone not in ZONES:
+        raise InputError("--target-zone", "", f"expected 1, 2 or 3, found {zone!r}")
+    return zone

@@ -27,6 +27,12 @@ class Context:
     principal_groups: tuple[str, ...] = ()  # group object ids, besides those in the snapshot
     cache_accounts: tuple[str, ...] = ()  # storage account ids or names chosen as cache
     vault_id: str | None = None
+    target_zone: str | None = None  # the zone to fail over to; None: each VM keeps its own
+
+    @property
+    def zone_to_zone(self) -> bool:
+        """Disaster recovery between availability zones of one region, not between regions."""
+        return self.source_region == self.target_region
 
     def target_subscription_of(self, vm: VirtualMachine) -> str:
         return self.target_subscription or vm.subscription_id

@@ -48,9 +48,9 @@ def findings(stdout: str) -> tuple[set[tuple[str, str, str]], dict[str, str]]:
     return found, verdicts
 
 
-def offline(*options: str) -> tuple[set, dict]:
+def offline(*options: str, pair: list[str] = PAIR) -> tuple[set, dict]:
     code, out, _ = run(
-        "check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", "--all-findings", *options
+        "check", "--snapshot", str(EXAMPLE), *pair, "--output", "json", "--all-findings", *options
     )
     assert code in (0, 1)
     return findings(out)
@@ -100,6 +100,22 @@ def test_check_live_for_alice_gives_the_offline_findings(double):
     # only her assignments were asked for
     queries = [e.query.get("$filter") for e in double.requests("role-assignments")]
     assert queries and all(q == [f"assignedTo('{ALICE}')"] for q in queries)
+
+
+def test_zone_to_zone_live_gives_the_offline_findings(double):
+    """One region, source and target: the collector reads it once, the zone rules answer."""
+    pair = ["--source-region", "eastus", "--target-region", "eastus", "--target-zone", "2"]
+    code, out, err = run(
+        "check", "--live", "--subscription", PROD, "--subscription", DEV,
+        "--arm-endpoint", double.url, "--guest-dir", str(EXAMPLE / "guest"), *pair,
+        "--principal-id", BOB, "--output", "json", "--all-findings",
+    )  # fmt: skip
+    assert code == 1, err
+    live, verdicts = findings(out)
+    assert (live, verdicts) == offline("--principal-id", BOB, pair=pair)
+    zone_rules = {(rule, status) for rule, status, _ in live if rule.startswith("ASR-Z2Z")}
+    assert {("ASR-Z2Z-001", "fail"), ("ASR-Z2Z-001", "pass"), ("ASR-Z2Z-002", "fail")} <= zone_rules
+    assert ("ASR-SUB-003", "pass") in {(rule, status) for rule, status, _ in live}
 
 
 def test_check_live_prints_collection_errors_in_the_console_report(double):

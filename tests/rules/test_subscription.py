@@ -71,10 +71,6 @@ def test_restricted_region_needs_allow_listing(estate, tmp_path):
     assert finding.status == "warn" and "allow-list" in finding.remedy
 
 
-def test_same_region_is_not_region_to_region(estate, tmp_path):
-    assert "fail" in statuses(estate.run(tmp_path, "ASR-SUB-003", target_region="eastus"))
-
-
 def test_same_tenant_passes_by_default(estate, tmp_path):
     assert statuses(estate.run(tmp_path, "ASR-SUB-004")) == ["pass"]
 

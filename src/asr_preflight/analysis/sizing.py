@@ -161,9 +161,10 @@ class SizeChoice:
 class Sizer:
     """Sizes VMs for one target region; VMs with the same size and needs share one answer."""
 
-    def __init__(self, estate: Estate, target_region: str) -> None:
+    def __init__(self, estate: Estate, target_region: str, zone: str | None = None) -> None:
         self.estate = estate
         self.region = target_region
+        self.zone = zone  # the zone every VM fails over to (zone to zone, or chosen)
         self.candidates = [
             Candidate.of(sku, target_region) for sku in estate.skus.get(target_region, {}).values()
         ]
@@ -186,7 +187,7 @@ class Sizer:
             trusted_launch=(vm.security_type or "").lower() == "trustedlaunch",
             confidential=(vm.security_type or "").lower() == "confidentialvm",
             architecture=source_caps.get("CpuArchitectureType"),
-            zone=vm.zones[0] if vm.zones and self.region_has_zones else None,
+            zone=self.zone or (vm.zones[0] if vm.zones and self.region_has_zones else None),
         )
 
     def choose(self, vm: VirtualMachine) -> SizeChoice:

@@ -68,16 +68,9 @@ class PairRule:
 def pair_rules(source: str, target: str) -> list[PairRule]:
     """What the current support matrix says about replicating from `source` to `target`."""
     rules = load("region_rules")
-    found: list[PairRule] = []
     if source == target:
-        found.append(
-            PairRule(
-                "fail",
-                "source and target are the same region; that is zone-to-"
-                "zone disaster recovery, not region-to-region",
-                "SM-2025",
-            )
-        )
+        return zone_to_zone_rules(source)
+    found: list[PairRule] = []
     for row in rules.get("source_only", []):
         if row["region"] == target:
             found.append(
@@ -123,6 +116,37 @@ def pair_rules(source: str, target: str) -> list[PairRule]:
                 "fail",
                 "JIO regions replicate only to other JIO regions",
                 next(r["source"] for r in rules["jio"]),
+            )
+        )
+    return found
+
+
+def zone_to_zone_rules(region: str) -> list[PairRule]:
+    """What the zone-to-zone page says about a region: offered or not (newest list), and what
+    the older list said when it differs."""
+    versions = sorted(load("region_rules")["zone_to_zone"], key=lambda v: v["as_of"], reverse=True)
+    latest, older = versions[0], versions[1:]
+    if region not in latest["regions"]:
+        offered = ", ".join(display(r) for r in latest["regions"])
+        return [
+            PairRule(
+                "fail",
+                f"{display(region)} does not offer zone-to-zone disaster recovery; the regions "
+                f"that do (as of {latest['as_of']}): {offered}",
+                latest["source"],
+            )
+        ]
+    found = []
+    if region == "swedencentral":
+        found.append(PairRule("warn", f"{display(region)}: {latest['note']}", latest["source"]))
+    missing_before = [v for v in older if region not in v["regions"]]
+    if missing_before:
+        found.append(
+            PairRule(
+                "pass",
+                f"{display(region)} offers zone-to-zone disaster recovery since the list of "
+                f"{latest['as_of']} (not in the list of {missing_before[0]['as_of']})",
+                latest["source"],
             )
         )
     return found

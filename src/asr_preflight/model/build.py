@@ -518,6 +518,7 @@ def _nic(reader: Reader, record: raw.NicRecord) -> NetworkInterface:
         asg_ids=tuple(asgs),
         backend_pool_ids=tuple(pools),
         dns_servers=tuple((p.dns_settings.dns_servers if p.dns_settings else None) or ()),
+        ip_configurations=len(p.ip_configurations),
     )
 
 

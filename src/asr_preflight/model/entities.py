@@ -107,6 +107,7 @@ class NetworkInterface(Struct, frozen=True):
     asg_ids: tuple[str, ...] = ()  # application security groups of its IP configurations
     backend_pool_ids: tuple[str, ...] = ()  # load balancer backend pools it is in
     dns_servers: tuple[str, ...] = ()  # NIC-level DNS servers (override the VNet's)
+    ip_configurations: int = 1
 
 
 class Subnet(Struct, frozen=True):

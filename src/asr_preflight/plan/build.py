@@ -59,7 +59,7 @@ def _cache_disks_per_account() -> int:
 
 def build_plan(ctx: Context) -> PlanResult:
     estate, source, target = ctx.estate, ctx.source_region, ctx.target_region
-    sizer = Sizer(estate, target)
+    sizer = Sizer(estate, target, ctx.target_zone)
     book = DemandBook()
     premium_blocked = premium_target_blocked(target)
     groups: dict[str, TargetResource] = {}
@@ -133,6 +133,7 @@ def build_plan(ctx: Context) -> PlanResult:
     plan = TargetPlan(
         source_region=source,
         target_region=target,
+        target_zone=ctx.target_zone,
         vault=vault_plan,
         resource_groups=list(groups.values()),
         virtual_networks=list(vnets.values()),
@@ -192,6 +193,15 @@ def _target_network(ctx: Context, vnet_id: str, existing: set[str]) -> TargetRes
     """The network a source VNet fails over into: the one a network mapping names in the target
     region, else ASR's '<vnet>-asr' (existing, or created with the source address space)."""
     estate, target = ctx.estate, ctx.target_region
+    if ctx.zone_to_zone:  # the same-IP failover the zone-to-zone page describes stays in it
+        return TargetResource(
+            "virtual_network",
+            ids.name(vnet_id),
+            target,
+            exists=ids.key(vnet_id) in estate.vnets,
+            id=vnet_id,
+            note="zone to zone: the VM fails over within its own virtual network",
+        )
     for mapping in estate.network_mappings:
         if ids.key(mapping.primary_network_id) != ids.key(vnet_id):
             continue

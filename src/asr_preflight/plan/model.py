@@ -66,3 +66,4 @@ class TargetPlan(msgspec.Struct):
     notes: list[str]
     # disk encryption sets (CMK disks) and key vaults (ADE) the target region needs
     encryption: list[TargetResource] = msgspec.field(default_factory=list)
+    target_zone: str | None = None  # the zone every VM fails over to, when one was chosen

@@ -32,7 +32,9 @@ def render(result: CheckResult, console: Console) -> None:
     console.print(
         Text.assemble(
             ("ASR readiness ", "bold"),
-            f"{display(ctx.source_region)} → {display(ctx.target_region)}",
+            f"{display(ctx.source_region)}, zone to zone → zone {ctx.target_zone}"
+            if ctx.zone_to_zone
+            else f"{display(ctx.source_region)} → {display(ctx.target_region)}",
             f"  ·  {len(result.verdicts)} VMs  ·  snapshot {ctx.estate.snapshot.origin}",
         )
     )

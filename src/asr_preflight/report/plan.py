@@ -26,7 +26,9 @@ def render(plan: TargetPlan, console: Console) -> None:
     console.print(
         Text.assemble(
             ("Target plan ", "bold"),
-            f"{display(plan.source_region)} → {display(plan.target_region)}, ASR defaults",
+            f"{display(plan.source_region)}, zone to zone → zone {plan.target_zone}, ASR defaults"
+            if plan.target_zone and plan.source_region == plan.target_region
+            else f"{display(plan.source_region)} → {display(plan.target_region)}, ASR defaults",
         )
     )
     for resource in [

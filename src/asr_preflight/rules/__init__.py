@@ -10,6 +10,7 @@ from asr_preflight.rules import (  # noqa: F401  (imported to register their rul
     subscription,
     vault,
     vm,
+    zone_to_zone,
 )
 from asr_preflight.rules.base import REGISTRY, Context, Rule
 

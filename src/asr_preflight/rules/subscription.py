@@ -121,21 +121,31 @@ def providers_registered(ctx: Context, out: Out) -> None:
     "ASR-SUB-003",
     Area.SUBSCRIPTION,
     "The support matrix allows this source/target pair",
-    sources=("SM-2025", "SM-2023"),
+    sources=("SM-2025", "SM-2023", "Z2Z-2023", "Z2Z-2022"),
 )
 def region_pair_allowed(ctx: Context, out: Out) -> None:
     """Any two regions may replicate today, except restricted in-country regions, the Brazil
-    South/Southeast rules and JIO regions. Earlier docs limited pairs to geographic clusters."""
+    South/Southeast rules and JIO regions. Earlier docs limited pairs to geographic clusters.
+    Zone-to-zone (one region) is offered only in the regions the zone-to-zone page lists."""
     pair = f"{display(ctx.source_region)} → {display(ctx.target_region)}"
+    if ctx.zone_to_zone:
+        pair = f"{display(ctx.source_region)}, zone to zone {ctx.target_zone}"
     found = pair_rules(ctx.source_region, ctx.target_region)
     for item in found:
+        if item.status == "pass":
+            out.pass_(None, f"{pair}: {item.message} ({item.source})")
+            continue
         remedy = (
             "raise a support request to allow-list both subscriptions"
             if item.status == "warn"
             else "choose another target region"
+            if not ctx.zone_to_zone
+            else "protect these VMs to another region instead"
         )
         out.add(Status(item.status), None, f"{pair}: {item.message} ({item.source})", remedy)
-    if not found:
+    if not found and ctx.zone_to_zone:
+        out.pass_(None, f"{pair}: the region offers zone-to-zone disaster recovery")
+    elif not found:
         note = historical_cluster_note(ctx.source_region, ctx.target_region)
         out.pass_(None, f"{pair} is allowed" + (f"; {note}" if note else ""))
 
