@@ -2,8 +2,11 @@
 msgspec decode of the same export files, at 10,000 and 50,000 VMs.
 
 The ratio says what the check costs on top of reading its input at all. Each figure is the best
-of three runs of a fresh process (interpreter start-up included), with its peak memory. Not a
-test: figures depend on the machine.
+of three runs of a fresh process (interpreter start-up included), with its peak memory. Two
+estates: `minimal`, bench.py's synthetic one (records with only the fields the rules read), and
+`realistic`, the example estate with one of its VMs (az and REST records, NIC, disks) copied to
+the size asked for: records as large as what az and the REST API really print. Not a test:
+figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -17,11 +20,43 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+import json
+import shutil
+import uuid
+
 from bench import synthetic, write_exports
 
 from builders import PRINCIPAL
 
 BIN = Path(sys.executable).parent
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "contoso"
+TEMPLATE_VM = "vm-app-03"  # managed disks, one NIC, in both the az and the REST export
+
+
+def _records(document: object) -> list:
+    return document if isinstance(document, list) else document["value"]  # type: ignore[index]
+
+
+def realistic(count: int, folder: Path) -> None:
+    """The example estate plus `count` copies of one of its VMs, every record as exported."""
+    shutil.copytree(EXAMPLE, folder)
+    for name in ("vms-prod.json", "vms-prod-rest.json", "nics.json", "disks.json"):
+        found = [
+            r
+            for r in _records(json.loads((EXAMPLE / name).read_text()))
+            if r["id"].lower().rsplit("/", 1)[-1].startswith(TEMPLATE_VM)
+        ]
+        text = json.dumps(found)[1:-1]
+        vm_ids = {r.get("properties", r).get("vmId") for r in found} - {None}
+        copies = []
+        for n in range(count):
+            copy = text.replace(TEMPLATE_VM, f"vm{n:06d}")
+            for vm_id in vm_ids:
+                copy = copy.replace(vm_id, str(uuid.UUID(int=n)))
+            copies.append(copy)
+        (folder / f"bench-{name}").write_text("[" + ",".join(copies) + "]")
+
+
 PLAIN_DECODE = """
 import sys, msgspec
 from pathlib import Path
@@ -55,45 +90,50 @@ def measure(command: list[str], runs: int) -> tuple[float, int]:
     return min(results)
 
 
+CHECK = ["check", "--source-region", "eastus", "--target-region", "centralus", "--output", "json"]
+
+
+def compare(kind: str, size: int, runs: int) -> None:
+    """One estate: plain decode and check as processes, side by side."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "estate"
+        if kind == "minimal":
+            write_exports(synthetic(size), folder)
+        else:
+            realistic(size, folder)
+        megabytes = sum(p.stat().st_size for p in folder.rglob("*.json")) / 1e6
+        decode, decode_peak = measure([sys.executable, "-c", PLAIN_DECODE, str(folder)], runs)
+        check, check_peak = measure(
+            [
+                str(BIN / "asr-preflight"),
+                *CHECK,
+                "--snapshot",
+                str(folder),
+                "--principal-id",
+                PRINCIPAL,
+            ],
+            runs,
+        )
+        print(
+            f"{kind:>10} {size:>8,} {megabytes:>9.1f} {decode:>9.2f} {check:>8.2f} "
+            f"{check / decode:>5.1f}x {size / check:>8,.0f} {decode_peak / 1024:>11.0f} "
+            f"{check_peak / 1024:>10.0f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--estates", nargs="+", default=["minimal", "realistic"])
     args = parser.parse_args()
     print(
-        f"\n{'VMs':>8} {'files MB':>9} {'decode s':>9} {'check s':>8} {'ratio':>6} "
-        f"{'VMs/s':>8} {'decode MiB':>11} {'check MiB':>10}"
+        f"\n{'estate':>10} {'VMs':>8} {'files MB':>9} {'decode s':>9} {'check s':>8} "
+        f"{'ratio':>6} {'VMs/s':>8} {'decode MiB':>11} {'check MiB':>10}"
     )
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "estate"
-            write_exports(synthetic(size), folder)
-            megabytes = sum(p.stat().st_size for p in folder.rglob("*.json")) / 1e6
-            decode, decode_peak = measure(
-                [sys.executable, "-c", PLAIN_DECODE, str(folder)], args.runs
-            )
-            check, check_peak = measure(
-                [
-                    str(BIN / "asr-preflight"),
-                    "check",
-                    "--snapshot",
-                    str(folder),
-                    "--source-region",
-                    "eastus",
-                    "--target-region",
-                    "centralus",
-                    "--principal-id",
-                    PRINCIPAL,
-                    "--output",
-                    "json",
-                ],
-                args.runs,
-            )
-            print(
-                f"{size:>8,} {megabytes:>9.1f} {decode:>9.2f} {check:>8.2f} "
-                f"{check / decode:>5.1f}x {size / check:>8,.0f} {decode_peak / 1024:>11.0f} "
-                f"{check_peak / 1024:>10.0f}"
-            )
+        for kind in args.estates:
+            compare(kind, size, args.runs)
 
 
 if __name__ == "__main__":

@@ -157,9 +157,40 @@ def _baseline(folder: Path) -> dict[tuple[str, str], Status]:
     return BASELINE
 
 
-# Where Azure itself prints nothing (or null) to mean "none": a regional VM has no zones, a
-# resource without tags has none, an extension without public settings has none.
-MEANS_NONE = {"zones", "tags", "settings"}
+# Where Azure itself prints nothing (or null) to mean "not configured", the tool follows it: a
+# regional VM has no zones, a Standard VM no security profile, a VM outside an availability set
+# no availabilitySet, a subnet without an NSG no networkSecurityGroup. Collections Azure always
+# prints (security rules, routes, data disks, IP configurations, restrictions) are not here:
+# their absence must stay unknown.
+MEANS_NONE = {
+    "zones",
+    "tags",
+    "settings",
+    "securityProfile",
+    "securityType",
+    "encryptionAtHost",
+    "availabilitySet",
+    "proximityPlacementGroup",
+    "host",
+    "hostGroup",
+    "virtualMachineScaleSet",
+    "capacityReservation",
+    "diffDiskSettings",
+    "diskEncryptionSet",
+    "writeAcceleratorEnabled",
+    "networkSecurityGroup",
+    "routeTable",
+    "natGateway",
+    "publicIPAddress",
+    "applicationSecurityGroups",
+    "loadBalancerBackendAddressPools",
+    "serviceEndpoints",
+    "dnsSettings",
+    "dhcpOptions",
+    "privateEndpoints",
+    "condition",
+    "enableAcceleratedNetworking",
+}
 
 
 @PROPERTY

@@ -10,6 +10,7 @@ understood is reported through the Reader (see reader.py), never raised.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -227,22 +228,29 @@ def _merged_vms(reader: Reader) -> list[tuple[int, raw.VmRecord]]:
 
 
 def _merge_vm(first: raw.VmRecord, second: raw.VmRecord) -> raw.VmRecord:
-    merged = _fill(first, second, raw.VmRecord)
-    properties = _fill(settings(first), settings(second), raw.VmProperties)
-    return msgspec.structs.replace(merged, properties=properties)
+    merged = _fill(first, second)
+    return msgspec.structs.replace(merged, properties=_fill(settings(first), settings(second)))
 
 
-def _fill(first: Any, second: Any, kind: type[S]) -> S:
-    """`kind` built from `first`, its None fields filled from `second`, nested structs alike."""
-    values = {}
-    for field in msgspec.structs.fields(kind):
-        a, b = getattr(first, field.name, None), getattr(second, field.name, None)
+def _fill(first: S, second: Any) -> S:
+    """`first`, its None fields filled from `second`, nested schemas alike."""
+    updates = {}
+    for name in _field_names(type(first)):
+        b = getattr(second, name, None)
+        if b is None:
+            continue
+        a = getattr(first, name)
         if a is None:
-            a = b
-        elif isinstance(a, raw.Schema) and isinstance(b, type(a)):
-            a = _fill(a, b, type(a))
-        values[field.name] = a
-    return kind(**values)
+            updates[name] = b
+        elif isinstance(a, raw.Schema) and type(b) is type(a) and a != b:
+            updates[name] = _fill(a, b)
+    return msgspec.structs.replace(first, **updates) if updates else first
+
+
+@cache
+def _field_names(kind: type[msgspec.Struct]) -> tuple[str, ...]:
+    """A schema's field names (msgspec resolves the annotations again on every call)."""
+    return kind.__struct_fields__
 
 
 def _vm(
@@ -926,6 +934,7 @@ def _guest(_: Reader, record: raw.GuestFactsRecord) -> GuestFacts:
             for e in _named(record.endpoints or (), "host", "$.endpoints")
         ),
         proxy_authenticated=proxy.authenticated if proxy else None,
+        proxy_reported=proxy is not None,
         collected_at=record.collected_at,
         proxy_url=proxy.url if proxy else None,
         grub=_grub(record.grub),

@@ -299,6 +299,7 @@ class GuestFacts(Struct, frozen=True):
     trusted_roots: frozenset[str] | None = None  # SHA-1 thumbprints, lower-case hex
     endpoints: tuple[Endpoint, ...] = ()
     proxy_authenticated: bool | None = None
+    proxy_reported: bool = False  # the facts have a proxy section (absent: proxy unknown)
     collected_at: str | None = None
     # Sections only the in-guest probe writes; None when the facts do not have them.
     grub: Grub | None = None

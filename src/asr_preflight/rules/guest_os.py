@@ -207,6 +207,12 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
                 + ", ".join(odd),
                 "use a supported filesystem for the OS partitions",
             )
+        elif untyped := [e.path for e in present if not e.fstype]:
+            out.unknown(
+                vm.id,
+                f"the filesystem type of {', '.join(untyped)} was not reported",
+                PROBE_HOWTO,
+            )
         else:
             paths = ", ".join(e.path for e in present)
             out.pass_(vm.id, f"{paths} on the OS disk ({where})")

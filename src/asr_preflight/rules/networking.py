@@ -421,6 +421,8 @@ def _account(
 def proxy_view(guest: GuestFacts | None) -> tuple[Status, str]:
     if guest is None:
         return Status.SKIP, "no guest facts: the proxy is only visible inside the VM"
+    if not guest.proxy_reported:
+        return Status.UNKNOWN, "the guest facts do not say whether the VM uses a proxy"
     if guest.proxy_authenticated:
         return (
             Status.FAIL,
