@@ -177,7 +177,11 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.skus = _skus(every(detect.SKUS))
     estate.usages = _usages(reader, snapshot)
     estate.service_tags = list(every(detect.SERVICE_TAGS))
-    estate.guest_facts = list(every(detect.GUEST_FACTS))
+    guest = list(
+        reader.indexed(detect.GUEST_FACTS, raw.GuestFactsRecord, lambda r: _guest(reader, r))
+    )
+    estate.guest_facts = [facts for _, facts in guest]
+    _unmatched_guest_facts(reader, estate, guest)
     estate.role_assignments = list(every(ROLE_ASSIGNMENT))
     estate.role_definitions = {d.id: d for d in every(ROLE_DEFINITION)}
     estate.deny_assignments = list(every(DENY_ASSIGNMENT))
@@ -891,6 +895,29 @@ def _usages(reader: Reader, snapshot: Snapshot) -> list[Usage]:
                 )
             )
     return out
+
+
+def _unmatched_guest_facts(
+    reader: Reader, estate: Estate, guest: list[tuple[int, GuestFacts]]
+) -> None:
+    """Facts that name no VM of the snapshot are reported, never dropped without a word: a probe
+    that could not learn its VM's identity records the host name instead."""
+    vm_ids = {vm.vm_id.lower() for vm in estate.vms.values() if vm.vm_id}
+    names = {vm.name.lower() for vm in estate.vms.values()}
+    for index, facts in guest:
+        if facts.vm_id and facts.vm_id.lower() in vm_ids:
+            continue
+        if not facts.vm_id and facts.name and facts.name.lower() in names:
+            continue
+        said = f"vm_id {facts.vm_id!r}" if facts.vm_id else f"name {facts.name!r}"
+        reader.report(
+            detect.GUEST_FACTS,
+            index,
+            "$.vm",
+            f"guest facts of a VM in the snapshot; these name {said}, which no exported VM "
+            "has (run the probe with --vm-id <the VM's resource id or name>)",
+            None,
+        )
 
 
 def _service_tags(_: Reader, record: raw.ServiceTagsRecord) -> ServiceTagSet:

@@ -63,9 +63,16 @@ class Reader:
         self, kind: str, schema: type[S], make: Any, records: list[Any] | None = None
     ) -> Iterator[Any]:
         """Each record built into its entity by `make`; an Unreadable one is left out."""
+        for _, entity in self.indexed(kind, schema, make, records):
+            yield entity
+
+    def indexed(
+        self, kind: str, schema: type[S], make: Any, records: list[Any] | None = None
+    ) -> Iterator[tuple[int, Any]]:
+        """(index, entity) of each record `make` could build; an Unreadable one is left out."""
         for index, typed in self.each(kind, schema, records):
             try:
-                yield make(typed)
+                yield index, make(typed)
             except Unreadable as exc:
                 rid = getattr(typed, "id", None)
                 self.report(
