@@ -317,3 +317,13 @@ def test_zone_to_zone_needs_a_valid_target_zone_and_then_answers():
     )
     assert plan["target_zone"] == "2" and {vm["target_zone"] for vm in plan["vms"]} == {"2"}
     assert all(n["exists"] for n in plan["virtual_networks"])  # its own network
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--principal-id", "bob"), ("--principal-id", "bob@contoso.com"), ("--group-id", "ops")],
+)
+def test_principals_are_object_ids_and_the_error_says_how_to_find_one(option, value):
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, option, value)
+    assert result.returncode == 2 and f"{option}: expected an object id (a GUID)" in result.stderr
+    assert "az ad signed-in-user show --query id -o tsv" in result.stderr

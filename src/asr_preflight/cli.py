@@ -24,7 +24,12 @@ from asr_preflight.cli_collect import (
     collect_command,
     live_source,
 )
-from asr_preflight.cli_options import region_option, zone_option
+from asr_preflight.cli_options import (
+    object_id_option,
+    object_ids_option,
+    region_option,
+    zone_option,
+)
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.findings import Status, Verdict
@@ -149,6 +154,8 @@ def _context(
     target_zone: str | None = None,
 ) -> Context:
     """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
+    principal_id = object_id_option(principal_id, "--principal-id")
+    groups = object_ids_option(group_id, "--group-id")
     snap = (
         live.snapshot(source_region, target_region, principal_id, cache_storage_account)
         if live
@@ -187,7 +194,7 @@ def _context(
         target_subscription=target_subscription.lower() if target_subscription else None,
         target_resource_group=target_resource_group,
         principal_id=principal_id,
-        principal_groups=tuple(g.lower() for g in group_id),
+        principal_groups=groups,
         cache_accounts=tuple(cache_storage_account),
         vault_id=vault,
         target_zone=zone,

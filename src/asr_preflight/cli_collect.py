@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from asr_preflight.cli_options import region_option
+from asr_preflight.cli_options import object_id_option, region_option
 from asr_preflight.errors import InputError
 from asr_preflight.snapshot import Snapshot, write_snapshot
 
@@ -232,7 +232,7 @@ def collect_command(
         source,
         region_option(source_region, "--source-region"),
         region_option(target_region, "--target-region"),
-        principal_id,
+        object_id_option(principal_id, "--principal-id"),
         cache_storage_account,
         workers=workers,
         quiet=quiet,
