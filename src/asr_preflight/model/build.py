@@ -422,20 +422,37 @@ def _extensions(estate: Estate, reader: Reader, vms: list[raw.VmRecord]) -> None
         for vm in vms
         for r in vm.resources or ()
     ]
-    exported = [r for _, r in reader.each(VM_EXTENSION, raw.ExtensionRecord)]
-    for record in exported + embedded:
-        ext = _extension(record)
+    exported = reader.build(VM_EXTENSION, raw.ExtensionRecord, _extension)
+    built = [*exported, *(_embedded_extension(reader, r) for r in embedded)]
+    for ext in built:
         if ext is not None:
             estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
     estate.extensions_known = bool(embedded)  # or an extension export: see build_estate
 
 
-def _extension(record: raw.ExtensionRecord) -> VmExtension | None:
+def _embedded_extension(reader: Reader, record: raw.ExtensionRecord) -> VmExtension | None:
+    """An extension `az vm show` embeds: one that cannot be read leaves extensions incomplete."""
+    try:
+        return _extension(record)
+    except Unreadable as exc:
+        reader.report(
+            VM_EXTENSION, 0, exc.path, f"{exc.expected} (embedded in VM {record.id})", record.id
+        )
+        return None
+
+
+def _extension(record: raw.ExtensionRecord) -> VmExtension:
+    """Which extension it is decides ADE, so an extension without its id, publisher or type
+    cannot be judged."""
     rid = record.id or ""
     if "/extensions/" not in rid.lower():
-        return None
+        raise Unreadable(
+            "$.id", "expected the extension's id (…/virtualMachines/<vm>/extensions/…)"
+        )
     p = settings(record)
     nested = record.properties is not None
+    if not p.publisher or not (p.type_properties_type or (p.type if nested else None)):
+        raise Unreadable(_at(record, "publisher"), "expected the extension's publisher and type")
     return VmExtension(
         id=rid,
         vm_key=ids.key(rid.rsplit("/extensions/", 1)[0]),
