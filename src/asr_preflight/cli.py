@@ -408,6 +408,7 @@ def list_rules(
                 "area": r.area.value,
                 "title": r.title,
                 "asr_error_code": r.asr_error_code,
+                "asr_error_codes": list(r.codes),
                 "description": r.description,
                 "references": list(r.references),
             }
@@ -418,7 +419,8 @@ def list_rules(
     out = Console(highlight=False)
     for r in catalog:
         code = str(r.asr_error_code) if r.asr_error_code else "-"
-        out.print(f"{r.id:14} {r.area.value:13} {code:7} {r.title}", markup=False)
+        more = f" (also {', '.join(map(str, r.also))})" if r.also else ""
+        out.print(f"{r.id:14} {r.area.value:13} {code:7} {r.title}{more}", markup=False)
 
 
 @app.command("snapshot")

@@ -109,6 +109,13 @@ def destinations(
 
 
 @cache
+def destination_codes() -> tuple[int, ...]:
+    """Every ASR error an unreachable destination predicts, in the order registration meets them."""
+    rows = sorted(_destination_rows().values(), key=lambda r: int(r["stage"]))  # type: ignore[call-overload]
+    return tuple(dict.fromkeys(int(r["code"]) for r in rows if r.get("code")))  # type: ignore[call-overload]
+
+
+@cache
 def optional_needs() -> frozenset[str]:
     return frozenset(row["name"] for row in load("endpoints")["need"])
 

@@ -22,7 +22,10 @@ def rules_markdown() -> str:
         rules = [r for r in all_rules() if r.area is area]
         lines += [f"## {area.value}", ""]
         for r in rules:
-            code = f" — predicts ASR error {r.asr_error_code}" if r.asr_error_code else ""
+            codes = ", ".join(map(str, r.codes))
+            code = (
+                f" — predicts ASR error{'s' if len(r.codes) > 1 else ''} {codes}" if codes else ""
+            )
             lines += [f"### {r.id}: {r.title}", "", f"{r.description}{code}", "", "Sources:"]
             lines += [f"- {ref}" for ref in r.citations] + [""]
     return "\n".join(lines)

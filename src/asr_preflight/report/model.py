@@ -62,6 +62,7 @@ class RuleInfo(msgspec.Struct):
     title: str
     area: Area
     asr_error_code: int | None
+    asr_error_codes: list[int]  # every error its findings can predict: the main one first
     citations: list[str]  # title, date and address of each doc the rule rests on
 
 
@@ -117,7 +118,7 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
             unused_records=ctx.estate.unused_records,
         ),
         rules={
-            r.id: RuleInfo(r.title, r.area, r.asr_error_code, list(r.citations))
+            r.id: RuleInfo(r.title, r.area, r.asr_error_code, list(r.codes), list(r.citations))
             for r in result.rules
         },
         vms=[

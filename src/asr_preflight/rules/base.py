@@ -137,6 +137,13 @@ class Rule:
     sources: tuple[str, ...]
     evaluate: Evaluate
     description: str = ""
+    also: tuple[int, ...] = ()  # finer ASR errors a finding may predict instead
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """Every ASR error code this rule's findings can predict: the catalog lists them all."""
+        main = (self.asr_error_code,) if self.asr_error_code is not None else ()
+        return tuple(dict.fromkeys((*main, *self.also)))
 
     @cached_property
     def references(self) -> tuple[str, ...]:
@@ -158,7 +165,13 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    rule_id: str, area: Area, title: str, *, sources: tuple[str, ...], code: int | None = None
+    rule_id: str,
+    area: Area,
+    title: str,
+    *,
+    sources: tuple[str, ...],
+    code: int | None = None,
+    also: tuple[int, ...] = (),
 ) -> Callable[[Evaluate], Evaluate]:
     """Register a rule; its docstring becomes the description in `asr-preflight rules`."""
 
@@ -173,6 +186,7 @@ def rule(
             sources=sources,
             evaluate=fn,
             description=" ".join((fn.__doc__ or "").split()),
+            also=also,
         )
         return fn
 

@@ -52,6 +52,7 @@ def _section(
     "GRUB refers to the root and resume devices by UUID",
     sources=("TS-2024", "TSPROT-2025"),
     code=151126,
+    also=(151124,),
 )
 def grub_by_uuid(ctx: Context, out: Out) -> None:
     """Enabling protection fails (151126) when /boot/grub/grub.cfg, /boot/grub2/grub.cfg,

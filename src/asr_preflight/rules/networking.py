@@ -22,7 +22,7 @@ from asr_preflight.analysis.network import (
     worst,
 )
 from asr_preflight.findings import Area, Status
-from asr_preflight.knowledge.endpoints import default_needs, need_purpose
+from asr_preflight.knowledge.endpoints import default_needs, destination_codes, need_purpose
 from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VNET
@@ -97,6 +97,7 @@ def _nsg_view(path: Path) -> tuple[Decision, NsgVerdict | None]:
     "NSGs allow outbound HTTPS to Site Recovery's service tags",
     sources=("ARCH-2022", "NET-2021", "TSNET-2024", "TS-2024"),
     code=151037,
+    also=(*destination_codes(), 151195),
 )
 def outbound_https(ctx: Context, out: Out) -> None:
     """Each VM needs outbound TCP 443 to Storage (source region), Microsoft Entra ID, Event Hubs
@@ -215,6 +216,7 @@ def _allowed(
     Area.NETWORKING,
     "ASR traffic is routed out directly, not dropped or forced through an appliance",
     sources=("NET-2021", "SM-2025", "TSNET-2024"),
+    also=destination_codes(),
 )
 def forced_tunnelling(ctx: Context, out: Out) -> None:
     """The subnet's routes decide where each destination's traffic goes: the longest prefix
@@ -297,6 +299,7 @@ def _tunnelled(out: Out, vm: VirtualMachine, paths: list[Path], placement: Place
     "The VM has outbound internet access for the endpoints routed there",
     sources=("TSNET-2024", "TS-2019"),
     code=151196,
+    also=destination_codes(),
 )
 def outbound_access(ctx: Context, out: Out) -> None:
     """What the routes send to the internet needs outbound connectivity: a public IP on the NIC,

@@ -54,6 +54,7 @@ def provisioning_succeeded(ctx: Context, out: Out) -> None:
     "The VM is running and its guest agent is ready",
     sources=("EXT-2018",),
     code=151099,
+    also=(151095,),
 )
 def agent_ready(ctx: Context, out: Out) -> None:
     """The Site Recovery extension is installed through the Azure guest agent, which must report
