@@ -247,6 +247,7 @@ def test_engine_caches_do_not_change_answers(estate, tmp_path):
             "access": "Deny",
             "protocol": "*",
             "sourceAddressPrefix": "10.0.0.0/25",
+            "sourcePortRange": "*",
             "destinationAddressPrefix": "*",
             "destinationPortRange": "*",
         }

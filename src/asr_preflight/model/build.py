@@ -576,27 +576,36 @@ def _nsg(reader: Reader, record: raw.NsgRecord) -> NetworkSecurityGroup:
 
 def _rule(record: raw.SecurityRuleRecord, default: bool, path: str) -> SecurityRule:
     p = settings(record)
-    if p.priority is None or not p.direction or not p.access:
-        raise Unreadable(path, "expected a security rule with a priority, direction and access")
+    if p.priority is None or not p.direction or not p.access or not p.protocol:
+        raise Unreadable(
+            path, "expected a security rule with a priority, direction, access and protocol"
+        )
     # Application security groups stand for VM NICs; keep them visible rather than as "*".
     groups = [f"asg:{g.id or ''}" for g in p.destination_application_security_groups or ()]
-    destinations = groups or p.destination_address_prefixes or [p.destination_address_prefix or "*"]
-    ports = p.destination_port_ranges or [p.destination_port_range or "*"]
+    destinations = groups or p.destination_address_prefixes or _one(p.destination_address_prefix)
+    ports = p.destination_port_ranges or _one(p.destination_port_range)
     source_groups = [f"asg:{g.id or ''}" for g in p.source_application_security_groups or ()]
-    sources = source_groups or p.source_address_prefixes or [p.source_address_prefix or "*"]
-    source_ports = p.source_port_ranges or [p.source_port_range or "*"]
+    sources = source_groups or p.source_address_prefixes or _one(p.source_address_prefix)
+    source_ports = p.source_port_ranges or _one(p.source_port_range)
+    if not (destinations and ports and sources and source_ports):
+        # Azure always prints them ("*" for any): a rule without them cannot be matched.
+        raise Unreadable(path, "expected its source and destination addresses and ports")
     return SecurityRule(
         name=record.name or "",
         priority=p.priority,
         direction=p.direction,
         access=p.access,
-        protocol=p.protocol or "*",
+        protocol=p.protocol,
         destinations=tuple(destinations),
         destination_ports=tuple(ports),
         default=default,
         sources=tuple(sources),
         source_ports=tuple(source_ports),
     )
+
+
+def _one(value: str | None) -> list[str]:
+    return [value] if value else []
 
 
 def _vnet(reader: Reader, record: raw.VnetRecord) -> tuple[VirtualNetwork, list[Subnet]]:
@@ -864,7 +873,7 @@ def _sku(_: Reader, record: raw.SkuRecord) -> VmSku | None:
         capabilities=capabilities,
         restrictions=tuple(
             SkuRestriction(
-                type=r.type or "",
+                type=required(r.type, "$.restrictions", "each restriction's type"),
                 reason=r.reason_code,
                 locations=tuple(
                     _region(x)
