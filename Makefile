@@ -3,6 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+
+# A .venv made by another Python (another version, or one that no longer runs) is made anew,
+# never reused: its packages were built for that interpreter.
+VERSION_OF = -c 'import sys; print("%d.%d" % sys.version_info[:2])'
+ifneq ($(shell $(BIN)/python $(VERSION_OF) 2>/dev/null),$(shell $(PYTHON) $(VERSION_OF)))
+$(shell rm -rf $(VENV))
+endif
 DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region centralus \
 	--principal-id bbbbbbbb-0000-4000-8000-000000000002
 

@@ -32,6 +32,7 @@ from asr_preflight.cli_options import (
 )
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
+from asr_preflight.export_script import export_script
 from asr_preflight.findings import Status, Verdict
 from asr_preflight.knowledge import regions
 from asr_preflight.model import build_estate
@@ -421,6 +422,38 @@ def list_rules(
         code = str(r.asr_error_code) if r.asr_error_code else "-"
         more = f" (also {', '.join(map(str, r.also))})" if r.also else ""
         out.print(f"{r.id:14} {r.area.value:13} {code:7} {r.title}{more}", markup=False)
+
+
+@app.command("export-script")
+def export_script_command(
+    subscription: Annotated[
+        list[str], typer.Option(help="Subscription to export (repeatable).", metavar="ID")
+    ],
+    source_region: SourceOpt,
+    target_region: TargetOpt,
+    principal_id: PrincipalOpt = None,
+    folder: Annotated[
+        str, typer.Option(help="Folder the script exports into.", metavar="DIR")
+    ] = "asr-export",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the script here, not to stdout.")
+    ] = None,
+) -> None:
+    """Print a bash script of az calls that exports what `check --snapshot` reads: a fixed number
+    of calls per subscription (none per VM), progress, optional calls skipped when they fail."""
+    script = export_script(
+        subscription,
+        region_option(source_region, "--source-region"),
+        region_option(target_region, "--target-region"),
+        object_id_option(principal_id, "--principal-id"),
+        folder,
+    )
+    if out is None:
+        sys.stdout.write(script)
+        return
+    out.write_text(script)
+    out.chmod(0o755)
+    typer.echo(f"wrote {out}: run it where az is logged in (Cloud Shell works)", err=True)
 
 
 @app.command("snapshot")

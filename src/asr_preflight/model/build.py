@@ -1023,16 +1023,17 @@ def _named(items: Any, key: str, path: str) -> Any:
 
 
 def _grub(grub: raw.Grub | None) -> Grub | None:
-    if grub is None:
+    """The probe's GRUB section; without both of its lists it says nothing (None: unknown)."""
+    if grub is None or grub.files is None or grub.lvm_volumes is None:
         return None
     return Grub(
         files=tuple(
             GrubFile(f.path, f.readable, tuple(f.device_refs or ()))
-            for f in _named(grub.files or (), "path", "$.grub.files")
+            for f in _named(grub.files, "path", "$.grub.files")
         ),
         lvm_volumes=tuple(
             LvmVolume(v.volume, v.exists)
-            for v in _named(grub.lvm_volumes or (), "volume", "$.grub.lvm_volumes")
+            for v in _named(grub.lvm_volumes, "volume", "$.grub.lvm_volumes")
         ),
     )
 
