@@ -467,3 +467,32 @@ def test_resource_graph_resource_containers_load(tmp_path):
     estate = build_estate(load_snapshot(tmp_path))
     assert [g.name for g in estate.resource_groups.values()] == ["rg-app"]
     assert estate.subscriptions[SUB].state == "Enabled"
+
+
+def _usage_estate(tmp_path, subscriptions):
+    for n, sub in enumerate(subscriptions):
+        vm_id = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/"
+        vm_id += f"virtualMachines/v{n}"
+        _write(
+            tmp_path,
+            f"vm{n}.json",
+            [{"id": vm_id, "location": "eastus", "type": "Microsoft.Compute/virtualMachines",
+              "hardwareProfile": {"vmSize": "Standard_D2s_v5"}}],
+        )  # fmt: skip
+    _write(
+        tmp_path,
+        "usages-centralus.json",
+        [{"currentValue": 1, "limit": 10, "name": {"value": "cores"}}],
+    )
+    return build_estate(load_snapshot(tmp_path))
+
+
+def test_an_unlabelled_usage_counts_for_the_only_subscription(tmp_path):
+    estate = _usage_estate(tmp_path, [SUB])
+    assert [u.name for u in estate.usages_for(SUB, "centralus")] == ["cores"]
+
+
+def test_an_unlabelled_usage_counts_for_no_one_among_several_subscriptions(tmp_path):
+    other = "33333333-3333-4333-8333-333333333333"
+    estate = _usage_estate(tmp_path, [SUB, other])
+    assert estate.usages_for(SUB, "centralus") == estate.usages_for(other, "centralus") == []

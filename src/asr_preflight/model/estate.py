@@ -194,14 +194,18 @@ class Estate:
 
     def usages_for(self, subscription_id: str, location: str) -> list[Usage]:
         """Usages of a subscription in a region. A usage that names no subscription (a plain
-        `az vm list-usage` export) stands in for any subscription that has no usage of that
-        name of its own (documented in docs/inputs.md)."""
+        `az vm list-usage` export) counts only when the snapshot holds one subscription: with
+        several, whose quota it is cannot be told, and guessing would pass one subscription on
+        another's limits (documented in docs/inputs.md)."""
+        unlabelled_ok = len(self.snapshot.subscriptions) <= 1
         by_name: dict[str, Usage] = {}
         for usage in self.usages:
             if usage.location != location:
                 continue
             if usage.subscription_id == subscription_id or (
-                usage.subscription_id is None and usage.name.lower() not in by_name
+                usage.subscription_id is None
+                and unlabelled_ok
+                and usage.name.lower() not in by_name
             ):
                 by_name[usage.name.lower()] = usage
         return list(by_name.values())
