@@ -1237,7 +1237,15 @@ def cache_access(
             f"az network private-endpoint create --group-id blob --private-connection-resource-id "
             f"{account.id} ... in the VMs' VNet, or choose another cache account",
         )
-    if (account.default_action or "Allow").lower() != "deny":
+    if account.default_action is None:  # Azure always prints it: the firewall was not exported
+        return FirewallVerdict(
+            Decision.UNKNOWN,
+            name,
+            "networkRuleSet",
+            f"{name}'s firewall (networkRuleSet / networkAcls) is not in the export",
+            "export the storage account in full: az storage account list -o json",
+        )
+    if account.default_action.lower() != "deny":
         return FirewallVerdict(
             Decision.ALLOWED,
             name,
