@@ -669,7 +669,8 @@ def _lb(reader: Reader, record: raw.LbRecord) -> LoadBalancer:
         id=rid,
         name=name_of(record, rid),
         location=reader.region(record.location),
-        sku=record.sku.name if record.sku else None,
+        # Azure always prints it, and Basic and Standard differ in outbound access
+        sku=required(record.sku.name if record.sku else None, "$.sku.name", "the SKU"),
         public=any(_ref(f.public_ip_address) or _ref(f.public_ip_prefix) for f in frontends),
         pool_ids=tuple(b.id for b in p.backend_address_pools or () if b.id),
         outbound_rule_pools=tuple(
