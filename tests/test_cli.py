@@ -79,15 +79,53 @@ def test_json_lists_passes_only_when_asked():
     )
 
 
-def test_table_fits_80_columns_without_colour_when_piped():
+def test_table_wraps_prose_at_80_columns_and_never_a_command():
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert max(len(line) for line in lines) <= 80
+    commands = [
+        line.strip() for line in lines if line.lstrip().startswith(("az ", "asr-preflight "))
+    ]
+    assert max(len(line) for line in lines if line.strip() not in commands) <= 80
     assert "\x1b[" not in result.stdout
-    assert "vm-web-01" in result.stdout and "ready" in result.stdout
+    # a command of the report, whole on its own line: copy-paste gives it all
+    assert (
+        "az provider register --namespace Microsoft.RecoveryServices --subscription "
+        "22222222-2222-4222-8222-222222222222"
+    ) in commands
+    assert any(c.startswith("az quota update --resource-name standardESv5Family") for c in commands)
+
+
+def test_table_tells_the_verdicts_first_and_last_and_each_vm_in_words():
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
+    lines = [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
+    verdicts = "17 VMs: ready 2   blocked 14   unknown 1"
+    assert lines[1] == verdicts and lines[-1] == verdicts
+    text = result.stdout
+    assert "vm-tiny-01 (rg-web) BLOCKED" in text
+    story = text[text.index("vm-tiny-01 (rg-web)") :].splitlines()[1]
+    assert "✗ The VM size has at least 2 vCPUs and 1 GiB of memory [ASR-VM-006]" in story
+    assert "vm-web-01 (rg-web) READY" in text  # and its warnings say what to review
+    assert text.index("What to fix") < text.index("Next steps") < text.rindex(verdicts)
+    assert "asr-preflight plan --snapshot" in text
+    assert len(lines) < 450
+
+
+def test_details_lists_every_area_and_the_passes():
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB, "--details")
+    lines = result.stdout.splitlines()
     for area in ("vault", "subscription", "capacity", "storage", "networking", "vm", "permissions"):
         assert any(line.startswith(area) for line in lines), area
+    assert "PASS" in result.stdout
+
+
+def test_findings_shared_by_vms_are_read_once():
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
+    fix = result.stdout[result.stdout.index("What to fix") :]
+    headers = [line for line in fix.splitlines() if not line.startswith(" ")]
+    assert sum("ASR-VM-101 " in h for h in headers) == 2  # one failure; five unknowns, once
+    assert sum("ASR-VM-005 " in h for h in headers) == 2  # two VMs fail alike; unknowns once
+    assert "vm-app-01, vm-legacy-01: missing roots" in fix
 
 
 def test_scope_filter_to_a_ready_vm_exits_0():

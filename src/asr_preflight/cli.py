@@ -236,6 +236,9 @@ def check(
     cloud: CloudOpt = "AzureCloud",
     arm_endpoint: ArmEndpointOpt = None,
     strict: StrictOpt = False,
+    details: Annotated[
+        bool, typer.Option(help="Table: list every finding by area, passes included.")
+    ] = False,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
     with batch_gc():
@@ -260,7 +263,7 @@ def check(
         if output is OutputFormat.JSON:
             write_report(build_report(result, all_findings), sys.stdout.buffer)
         else:
-            console_report.render(result, Console(highlight=False))
+            console_report.render(result, Console(highlight=False), details=details)
     # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
     blocked = any(f.status is Status.FAIL for f in result.findings)
     unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)

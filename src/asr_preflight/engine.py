@@ -60,6 +60,32 @@ def run_check(context: Context, rules: list[Rule] | None = None) -> CheckResult:
 _EVERY = ""  # the key of findings about no resource: they concern every VM
 
 
+def _scopes(vm: VirtualMachine) -> tuple[str, ...]:
+    """The keys a finding may name to concern this VM: the VM, its group, its subscription."""
+    return (
+        vm.key,
+        f"/subscriptions/{vm.subscription_id}",
+        f"/subscriptions/{vm.subscription_id}/resourcegroups/{vm.resource_group.lower()}",
+        _EVERY,
+    )
+
+
+def scope_index(vms: list[VirtualMachine]) -> dict[str, list[str]]:
+    """Scope key -> keys of the VMs it covers (a VM, a resource group, a subscription, all)."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for vm in vms:
+        for scope in _scopes(vm):
+            index[scope].append(vm.key)
+    return index
+
+
+def concerns(finding: Finding, index: dict[str, list[str]]) -> list[str]:
+    """Keys of the VMs a finding concerns, by the rule verdicts use (`index`: scope_index)."""
+    if finding.affected_vms is not None:
+        return list(finding.affected_vms)
+    return index.get(_EVERY if finding.resource_id is None else ids.key(finding.resource_id), [])
+
+
 def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdict]:
     """Blocked if any finding that concerns the VM fails; unknown if any is unknown; else ready.
 
@@ -84,12 +110,7 @@ def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdi
             )
     out = []
     for vm in vms:
-        keys = (
-            vm.key,
-            f"/subscriptions/{vm.subscription_id}",
-            f"/subscriptions/{vm.subscription_id}/resourcegroups/{vm.resource_group.lower()}",
-            _EVERY,
-        )
+        keys = _scopes(vm)
         failing = set().union(*(fails[k] for k in keys if k in fails))
         if failing:
             out.append(VmVerdict(vm, Verdict.BLOCKED, tuple(sorted(failing))))

@@ -1,16 +1,20 @@
-"""The console report: a verdict per VM, then what is wrong grouped by area, in 80 columns.
+"""The console report, for a person to act on: the verdicts first, each VM's story in a few
+words, then what to fix, grouped so a finding shared by many VMs is read once, then next steps
+and the verdicts again. Prose wraps at the terminal's width; commands never do (they overflow,
+so a copy gives the whole command). Every finding, passes included, is behind --details.
 Colour only when the output is a terminal (rich decides; NO_COLOR is honoured)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
-from asr_preflight.engine import CheckResult
+from asr_preflight.engine import CheckResult, concerns, scope_index
 from asr_preflight.findings import Area, Finding, Status, Verdict
 from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
@@ -23,44 +27,63 @@ _STATUS_STYLE = {
     Status.PASS: "green",
     Status.SKIP: "dim",
 }
+_MARK = {Status.FAIL: "✗", Status.UNKNOWN: "?", Status.WARN: "!"}
+_WORDS = {Status.FAIL: "failing", Status.UNKNOWN: "not known", Status.WARN: "to review"}
+_MESSAGE_SHOWN = 400  # characters of a message in the grouped list; --details shows it all
 _SHOWN = (Status.FAIL, Status.UNKNOWN, Status.WARN)
+_PROBLEMS_SHOWN = 10
+_VMS_NAMED = 6  # a group names this many VMs, then counts the rest
+# An az command inside a remedy: at its start, or after ": " or "; "; and where prose resumes.
+_COMMAND = re.compile(r"(?:^|(?<=: )|(?<=; ))(?=az \S)")
+_PROSE_AGAIN = re.compile(r", (?=(?:then|or|and) )")
 
 
-def render(result: CheckResult, console: Console) -> None:
+def render(result: CheckResult, console: Console, details: bool = False) -> None:
+    _header(result, console)
+    _input_problems(result, console)
+    _collection_errors(result, console)
+    console.print()
+    _vm_stories(result, console)
+    _to_fix(result, console)
+    _next_steps(result, console)
+    if details:
+        _details(result, console)
+    console.print()
+    console.print(_verdict_line(result))
+
+
+# --- the top and the bottom ----------------------------------------------------------------
+
+
+def _question(result: CheckResult) -> str:
     ctx = result.context
+    if ctx.zone_to_zone:
+        return f"{display(ctx.source_region)}, zone to zone → zone {ctx.target_zone}"
+    return f"{display(ctx.source_region)} → {display(ctx.target_region)}"
+
+
+def _verdict_line(result: CheckResult) -> Text:
     counts = Counter(v.verdict for v in result.verdicts)
+    return Text.assemble(
+        (f"{len(result.verdicts)} VMs: ", "bold"),
+        (f"ready {counts[Verdict.READY]}", _VERDICT_STYLE[Verdict.READY]),
+        "   ",
+        (f"blocked {counts[Verdict.BLOCKED]}", _VERDICT_STYLE[Verdict.BLOCKED]),
+        "   ",
+        (f"unknown {counts[Verdict.UNKNOWN]}", _VERDICT_STYLE[Verdict.UNKNOWN]),
+    )
+
+
+def _header(result: CheckResult, console: Console) -> None:
+    ctx = result.context
     console.print(
         Text.assemble(
             ("ASR readiness ", "bold"),
-            f"{display(ctx.source_region)}, zone to zone → zone {ctx.target_zone}"
-            if ctx.zone_to_zone
-            else f"{display(ctx.source_region)} → {display(ctx.target_region)}",
-            f"  ·  {len(result.verdicts)} VMs  ·  snapshot {ctx.estate.snapshot.origin}",
+            _question(result),
+            f"  ·  snapshot {ctx.estate.snapshot.origin}",
         )
     )
-    console.print(
-        Text.assemble(
-            (f"ready {counts[Verdict.READY]}", _VERDICT_STYLE[Verdict.READY]),
-            "   ",
-            (f"blocked {counts[Verdict.BLOCKED]}", _VERDICT_STYLE[Verdict.BLOCKED]),
-            "   ",
-            (f"unknown {counts[Verdict.UNKNOWN]}", _VERDICT_STYLE[Verdict.UNKNOWN]),
-        )
-    )
-    for error in ctx.estate.snapshot.collection_errors:  # Azure's words: no markup
-        console.print(
-            Text.assemble(
-                ("collection error ", "yellow"),
-                f"{error.scope}: {error.operation}: {error.message}",
-            )
-        )
-    _input_problems(result, console)
-    console.print()
-    _vm_table(result, console)
-    _findings(result, console)
-
-
-_PROBLEMS_SHOWN = 10
+    console.print(_verdict_line(result))
 
 
 def _input_problems(result: CheckResult, console: Console) -> None:
@@ -80,23 +103,191 @@ def _input_problems(result: CheckResult, console: Console) -> None:
         console.print(f"  … and {len(problems) - _PROBLEMS_SHOWN} more (--output json lists all)")
 
 
-def _vm_table(result: CheckResult, console: Console) -> None:
-    table = Table(title="Virtual machines", title_justify="left", expand=False, pad_edge=False)
-    table.add_column("VM", no_wrap=True)
-    table.add_column("resource group", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("because of")
-    for item in result.verdicts:
-        table.add_row(
-            item.vm.name,
-            item.vm.resource_group,
-            Text(item.verdict.value, _VERDICT_STYLE[item.verdict]),
-            ", ".join(item.blocking),
+def _collection_errors(result: CheckResult, console: Console) -> None:
+    for error in result.context.estate.snapshot.collection_errors:  # Azure's words: no markup
+        console.print(
+            Text.assemble(
+                ("collection error ", "yellow"),
+                f"{error.scope}: {error.operation}: {error.message}",
+            )
         )
-    console.print(table)
 
 
-def _findings(result: CheckResult, console: Console) -> None:
+# --- each VM's story -----------------------------------------------------------------------
+
+
+def _vm_stories(result: CheckResult, console: Console) -> None:
+    """Per VM: its verdict and, in words, what decides it (warnings for ready VMs too)."""
+    titles = {r.id: r.title for r in result.rules}
+    by_vm: dict[str, dict[str, Status]] = defaultdict(dict)
+    index = scope_index(result.context.vms)
+    for finding in result.findings:
+        if finding.status not in _SHOWN:
+            continue
+        for key in concerns(finding, index):
+            worst = by_vm[key].get(finding.rule)
+            if worst is None or _SHOWN.index(finding.status) < _SHOWN.index(worst):
+                by_vm[key][finding.rule] = finding.status
+    console.print(Text("Virtual machines", style="bold"))
+    for item in result.verdicts:
+        vm = item.vm
+        console.print(
+            Text.assemble(
+                f"  {vm.name} ",
+                (f"({vm.resource_group}) ", "dim"),
+                (item.verdict.value.upper(), _VERDICT_STYLE[item.verdict]),
+            )
+        )
+        rules = by_vm.get(vm.key, {})
+        # What decides the verdict: failures for a blocked VM, unknowns for an unknown one,
+        # warnings for a ready one; the rest is counted, and listed below.
+        wanted = {
+            Verdict.BLOCKED: Status.FAIL,
+            Verdict.UNKNOWN: Status.UNKNOWN,
+            Verdict.READY: Status.WARN,
+        }[item.verdict]
+        for rule in sorted(r for r, status in rules.items() if status is wanted):
+            console.print(
+                Padding(
+                    Text.assemble(
+                        (_MARK[wanted], _STATUS_STYLE[wanted]),
+                        f" {titles.get(rule, rule)} ",
+                        (f"[{rule}]", "dim"),
+                    ),
+                    (0, 0, 0, 6),
+                )
+            )
+        others = Counter(status for status in rules.values() if status is not wanted)
+        if others:
+            words = ", ".join(f"{n} {_WORDS[status]}" for status, n in sorted(others.items()))
+            console.print(Text(f"      and {words}", style="dim"))
+
+
+# --- what to fix, grouped ------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    first: Finding
+    resources: list[str] = field(default_factory=list)
+    alike: bool = True  # every finding of the group has the first one's message
+
+
+def _groups(findings: list[Finding]) -> list[_Group]:
+    """Failures that say the same thing (rule, message, fix) about several resources are read
+    once; unknowns and warnings of one rule are read once whatever their details (the first
+    stands for the others; --details lists each)."""
+    groups: dict[tuple, _Group] = {}
+    for finding in findings:
+        key: tuple = (finding.rule, finding.status)
+        if finding.status is Status.FAIL:
+            key += (finding.message, finding.remedy)
+        group = groups.setdefault(key, _Group(finding))
+        group.resources.append(ids.name(finding.resource_id) if finding.resource_id else "estate")
+        group.alike = group.alike and finding.message == group.first.message
+    return sorted(
+        groups.values(),
+        key=lambda g: (_SHOWN.index(g.first.status), g.first.resource_id is not None, g.first.rule),
+    )
+
+
+def _to_fix(result: CheckResult, console: Console) -> None:
+    shown = [f for f in result.findings if f.status in _SHOWN]
+    if not shown:
+        return
+    titles = {r.id: r.title for r in result.rules}
+    console.print()
+    console.rule(Text("What to fix", style="bold"), align="left")
+    for group in _groups(shown):
+        finding = group.first
+        code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
+        console.print(
+            Padding(
+                Text.assemble(
+                    (f"{finding.status.value.upper():8}", _STATUS_STYLE[finding.status]),
+                    (f"{finding.rule}{code} ", "bold"),
+                    titles.get(finding.rule, ""),
+                ),
+                (0, 0, 0, 0),
+            )
+        )
+        where = group.resources
+        named = ", ".join(where[:_VMS_NAMED]) + (
+            f" and {len(where) - _VMS_NAMED} more" if len(where) > _VMS_NAMED else ""
+        )
+        message = finding.message
+        if len(message) > _MESSAGE_SHOWN:
+            message = message[:_MESSAGE_SHOWN].rsplit(" ", 1)[0] + " … (--details has it all)"
+        if not group.alike:
+            message = f"{message} (for {group.resources[0]}; the others alike, in detail)"
+        console.print(Padding(Text(f"{named}: {message}"), (0, 0, 0, 8)))
+        if finding.remedy:
+            _remedy(finding.remedy, console)
+
+
+def _remedy(remedy: str, console: Console) -> None:
+    """Prose wrapped; every az command on a line of its own, whole."""
+    label = "fix: "
+    for segment in remedy.split("; "):
+        parts = _COMMAND.split(segment, maxsplit=1)
+        prose, command = (parts[0], parts[1]) if len(parts) == 2 else (segment, "")
+        prose = prose.rstrip()
+        if prose:
+            console.print(Padding(Text(label + prose), (0, 0, 0, 8)))
+            label = ""
+        if command:
+            if label:
+                console.print(Padding(Text(label.rstrip()), (0, 0, 0, 8)))
+                label = ""
+            command, *rest = _PROSE_AGAIN.split(command, maxsplit=1)
+            console.print(Text(f"          {command}"), soft_wrap=True)
+            if rest:
+                console.print(Padding(Text(rest[0]), (0, 0, 0, 8)))
+
+
+# --- next steps ----------------------------------------------------------------------------
+
+
+def _next_steps(result: CheckResult, console: Console) -> None:
+    ctx = result.context
+    counts = Counter(f.status for f in result.findings)
+    blocked = [v for v in result.verdicts if v.verdict is Verdict.BLOCKED]
+    steps = []
+    if counts[Status.FAIL]:
+        steps.append(
+            f"Fix what blocks {len(blocked)} VMs: the FAIL entries above, estate-wide ones "
+            "(subscription, vault, quota) first; each says how."
+        )
+    if counts[Status.UNKNOWN]:
+        steps.append(
+            "Export what the UNKNOWN entries name, so they can be decided; "
+            "`asr-preflight export-script` writes every export at once."
+        )
+    question = (
+        f"--snapshot {ctx.estate.snapshot.origin} --source-region {ctx.source_region} "
+        f"--target-region {ctx.target_region}"
+    )
+    steps.append("See what ASR will create and the quota it needs:")
+    steps.append(f"asr-preflight plan {question}")
+    if any(f.area is Area.NETWORKING and f.status is Status.FAIL for f in result.findings):
+        steps.append("See the network path that decides each destination:")
+        steps.append(f"asr-preflight explain network {question} --vm <name>")
+    steps.append("Run this check again after each change; --details lists every finding.")
+    console.print()
+    console.rule(Text("Next steps", style="bold"), align="left")
+    number = 0
+    for step in steps:
+        if step.startswith("asr-preflight "):
+            console.print(Text(f"     {step}"), soft_wrap=True)
+        else:
+            number += 1
+            console.print(Padding(Text(f"{number}. {step}"), (0, 0, 0, 2)))
+
+
+# --- every finding, by area (--details) ----------------------------------------------------
+
+
+def _details(result: CheckResult, console: Console) -> None:
     by_area: dict[Area, list[Finding]] = defaultdict(list)
     for finding in result.findings:
         by_area[finding.area].append(finding)
@@ -107,10 +298,8 @@ def _findings(result: CheckResult, console: Console) -> None:
         summary = "  ".join(f"{s.value} {tally[s]}" for s in Status if tally[s])
         console.print()
         console.rule(Text.assemble((area.value, "bold"), f"  {summary}"), align="left")
-        shown = [f for f in findings if f.status in _SHOWN]
-        if not shown:
-            console.print("  nothing to fix")
-        for finding in sorted(shown, key=lambda f: (_SHOWN.index(f.status), f.rule)):
+        order = (*_SHOWN, Status.PASS, Status.SKIP)
+        for finding in sorted(findings, key=lambda f: (order.index(f.status), f.rule)):
             _finding(finding, titles.get(finding.rule, ""), console)
 
 
@@ -125,7 +314,6 @@ def _finding(finding: Finding, title: str, console: Console) -> None:
             (where, "cyan"),
         )
     )
-    body = Text(f"{title}: {finding.message}")
+    console.print(Padding(Text(f"{title}: {finding.message}"), (0, 0, 0, 10)))
     if finding.remedy:
-        body.append("\nfix: ", style="bold").append(finding.remedy)
-    console.print(Padding(body, (0, 0, 0, 10), expand=False))
+        _remedy(finding.remedy, console)
