@@ -365,3 +365,37 @@ def test_principals_are_object_ids_and_the_error_says_how_to_find_one(option, va
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, option, value)
     assert result.returncode == 2 and f"{option}: expected an object id (a GUID)" in result.stderr
     assert "az ad signed-in-user show --query id -o tsv" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["plan"], ["collect"], ["explain", "network"]])
+def test_help_is_readable_at_80_columns(command):
+    result = cli(*command, "--help", env={"COLUMNS": "80"})
+    assert result.returncode == 0
+    text = result.stdout
+    assert "…" not in text and "<str>" not in text and "<list[" not in text
+    assert "╭" not in text  # plain help, no boxes
+    assert max(len(line) for line in text.splitlines()) <= 80
+    if command == ["check"]:
+        assert "--resource-group GROUP" in text and "--cache-storage-account ACCOUNT" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["check", "--bogus"], "No such option: --bogus"),
+        (["check", "--source-region", "eastus"], "Missing option '--target-region'"),
+        (["check", *PAIR, "--snapshot", str(EXAMPLE), "--output", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_usage_errors_are_one_line_like_every_other_error(args, expected):
+    result = cli(*args)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("asr-preflight: error: ") and expected in line
+
+
+def test_check_writes_its_report_with_o_like_the_other_commands(tmp_path):
+    out = tmp_path / "report.json"
+    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", "-o", str(out))
+    assert result.returncode == 1 and result.stdout == ""
+    assert json.loads(out.read_text())["summary"]["vms"] == 17

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, BinaryIO
 
 import msgspec
 import typer
@@ -49,10 +51,13 @@ from asr_preflight.snapshot.guest import add_guest_facts
 
 EXIT_INTERNAL = 3
 
+# Plain help and errors (rich_markup_mode=None): option names never cut at 80 columns, and a
+# usage error is the same one-line `asr-preflight: error: ...` as every other error.
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Check Azure Site Recovery (Azure-to-Azure) prerequisites before you enable replication.",
 )
 
@@ -134,6 +139,24 @@ StrictOpt = Annotated[
         "reporting it and answering unknown where it was needed."
     ),
 ]
+
+
+OutFileOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write the report to this file, not stdout.")
+]
+
+
+@contextmanager
+def _destination(out: Path | None) -> Iterator[BinaryIO]:
+    """Where a report goes: the file given with -o, else standard output."""
+    if out is None:
+        yield sys.stdout.buffer
+        return
+    try:
+        with out.open("wb") as stream:
+            yield stream
+    except OSError as exc:
+        raise InputError(str(out), "", f"cannot write the report ({exc.strerror})") from None
 
 
 def _context(
@@ -239,6 +262,7 @@ def check(
     details: Annotated[
         bool, typer.Option(help="Table: list every finding by area, passes included.")
     ] = False,
+    out: OutFileOpt = None,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
     with batch_gc():
@@ -260,10 +284,14 @@ def check(
             target_zone=target_zone,
         )
         result = run_check(context)
-        if output is OutputFormat.JSON:
-            write_report(build_report(result, all_findings), sys.stdout.buffer)
-        else:
-            console_report.render(result, Console(highlight=False), details=details)
+        with _destination(out) as stream:
+            if output is OutputFormat.JSON:
+                write_report(build_report(result, all_findings), stream)
+            else:
+                text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
+                console = Console(highlight=False, file=text) if out else Console(highlight=False)
+                console_report.render(result, console, details=details)
+                text.detach()
     # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
     blocked = any(f.status is Status.FAIL for f in result.findings)
     unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)
@@ -309,7 +337,9 @@ def plan(
             plan_report.render(target, Console(highlight=False))
 
 
-explain_app = typer.Typer(help="Show how a verdict was reached.", no_args_is_help=True)
+explain_app = typer.Typer(
+    help="Show how a verdict was reached.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(explain_app, name="explain")
 
 
@@ -474,14 +504,44 @@ def make_snapshot(
     )
 
 
+def _plain_metavars(command: Any) -> None:
+    """Name each option's value after the option (--resource-group GROUP), not after its Python
+    type (<list[str]>): help reads as a person would write it. (Typer vendors click: the
+    parameters are recognised by what they have, not by class.)"""
+    for param in command.params:
+        is_value = param.param_type_name == "option" and not getattr(param, "is_flag", False)
+        descriptor = getattr(param, "type_descriptor", None)
+        choice = bool(descriptor and descriptor.is_choice)
+        if is_value and param.metavar is None and not choice:
+            param.metavar = param.opts[0].lstrip("-").rsplit("-", 1)[-1].upper()
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+
+
 def main() -> None:
-    """Entry point: typer handles usage errors (exit 2) and exit codes; we handle bad input."""
+    """Entry point: every error, bad input or bad usage, is one line `asr-preflight: error: …`
+    and its exit code; never a traceback."""
+    command = typer.main.get_command(app)
+    _plain_metavars(command)
     try:
-        app()
+        code = command(prog_name="asr-preflight", standalone_mode=False)
     except InputError as exc:
         print(f"asr-preflight: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
     except Exception as exc:  # the promise is no traceback; keep a way to get one
+        if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+            # click's usage errors (typer vendors click): one line, and where help is
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: the help itself
+                print(exc.format_message(), file=sys.stderr)
+                sys.exit(exc.exit_code)
+            where = getattr(getattr(exc, "ctx", None), "command_path", "asr-preflight")
+            print(
+                f"asr-preflight: error: {exc.format_message()} (see {where} --help)",
+                file=sys.stderr,
+            )
+            sys.exit(exc.exit_code)
         if os.environ.get("ASR_PREFLIGHT_DEBUG"):
             raise
         print(
@@ -490,3 +550,4 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
