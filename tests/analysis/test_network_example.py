@@ -138,3 +138,14 @@ def test_explain_network_shows_the_blocking_rule_in_the_table():
     result = cli("explain", "network", "--snapshot", str(EXAMPLE), *PAIR, "--vm", "vm-files-01")
     assert result.returncode == 1
     assert "Standard internal load balancer lb-files-ilb" in result.stdout
+
+
+def test_explain_network_opens_with_a_summary_of_every_vm():
+    result = cli("explain", "network", "--snapshot", str(EXAMPLE), *PAIR)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].rstrip() == "17 VMs: 14 reach every destination   3 blocked   0 not decided"
+    head = " ".join(line.strip() for line in lines[:12])
+    assert "vm-nsg-01: blocked to AzureActiveDirectory" in head
+    assert "by NSG rule nsg-lockdown/DenyAllOutbound-Custom" in head
+    assert "vm-files-01: blocked" in head and "lb-files-ilb" in head

@@ -21,10 +21,44 @@ _QUIET = ("allowed", "direct")  # steps whose detail adds nothing to the decisio
 
 
 def render(rows: list[ExplainVm], console: Console) -> None:
-    for index, row in enumerate(rows):
-        if index:
-            console.print()
+    _summary(rows, console)
+    for row in rows:
+        console.print()
         _vm(row, console)
+
+
+def _summary(rows: list[ExplainVm], console: Console) -> None:
+    """Before the paths: how many VMs reach everything they need, and which do not, and why."""
+    blocked, unsure = [], []
+    for row in rows:
+        needed = [p for p in row.paths if p.required]
+        if any(p.decision == "blocked" for p in needed):
+            blocked.append(row)
+        elif any(p.decision != "allowed" for p in needed):
+            unsure.append(row)
+    clear = len(rows) - len(blocked) - len(unsure)
+    console.print(
+        Text.assemble(
+            (f"{len(rows)} VMs: ", "bold"),
+            (f"{clear} reach every destination", "green"),
+            "   ",
+            (f"{len(blocked)} blocked", "bold red"),
+            "   ",
+            (f"{len(unsure)} not decided", "yellow"),
+        )
+    )
+    for row, word in [(r, "blocked") for r in blocked] + [(r, "undecided") for r in unsure]:
+        paths = [p for p in row.paths if p.required and p.decision != "allowed"]
+        deciders = sorted({p.decided_by.split(" (")[0] for p in paths})
+        console.print(
+            Padding(
+                Text(
+                    f"{row.vm}: {word} to {', '.join(p.service_tag for p in paths)}, by "
+                    f"{'; '.join(deciders)}"
+                ),
+                (0, 0, 0, 2),
+            )
+        )
 
 
 def _vm(row: ExplainVm, console: Console) -> None:
