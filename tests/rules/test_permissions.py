@@ -189,3 +189,32 @@ def test_memberships_exported_for_the_principal_settle_it(estate, tmp_path):
         "value": [{"displayName": "DR Admins", "id": group}],
     }
     assert statuses(estate.run(tmp_path, "ASR-PERM-001")) == ["unknown"]  # not about her
+
+
+def test_the_fix_is_the_fewest_assignments_at_scopes_that_exist(estate, tmp_path):
+    """No assignment at all, and ASR's target group rg-app-asr not created yet: one role at the
+    subscription covers every action, instead of one assignment per action and scope."""
+    estate.files["role-assignments.json"] = []
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "fail"
+    commands = [c for c in finding.remedy.split("; ") if c.startswith("az role assignment")]
+    assert commands == [
+        f'az role assignment create --assignee {PRINCIPAL} --role "Contributor" '
+        f"--scope /subscriptions/{SUB}"
+    ]
+    assert "rg-app-asr does not exist yet" in finding.remedy
+
+
+def test_an_existing_target_group_takes_the_assignment_itself(estate, tmp_path):
+    estate.files["role-assignments.json"] = []
+    estate.files["resource-groups.json"].append(
+        {
+            "id": f"/subscriptions/{SUB}/resourceGroups/rg-app-asr",
+            "name": "rg-app-asr",
+            "location": "centralus",
+            "type": "Microsoft.Resources/resourceGroups",
+        }
+    )
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert "does not exist yet" not in finding.remedy
+    assert f"--scope /subscriptions/{SUB}/resourceGroups/rg-app-asr" in finding.remedy

@@ -179,15 +179,77 @@ def evaluator_for(ctx: Context) -> Evaluator | None:
     )
 
 
-def remedy(principal_id: str, missing: list[Gap]) -> str:
-    commands = sorted(
-        {
-            f"az role assignment create --assignee {principal_id} --role "
-            f'"{smallest_role(req.action, req.data)}" --scope {scope}'
-            for req, scope, _ in missing
+def covering_role(wanted: frozenset[tuple[str, bool]]) -> str | None:
+    """The narrowest built-in role that grants every (action, data) of `wanted`, if one does:
+    one assignment instead of one per action. Narrowest: its patterns match the actions most
+    specifically ('…/listKeys/action' beats '*'), then it has the fewest patterns."""
+    granting = [r for r in _builtin_roles() if all(role_grants(r, a, data) for a, data in wanted)]
+    if not granting:
+        return None
+    return max(
+        granting,
+        key=lambda r: (
+            sum(_narrowness(r, a, data)[0] for a, data in wanted),
+            -len(r.permissions[0].actions) - len(r.permissions[0].data_actions),
+        ),
+    ).name
+
+
+def _grants_all(role_name: str, wanted: set[tuple[str, bool]]) -> bool:
+    role = next((r for r in _builtin_roles() if r.name == role_name), None)
+    return role is not None and all(role_grants(role, a, data) for a, data in wanted)
+
+
+def _existing_scope(ctx: Context, scope: str) -> tuple[str, bool]:
+    """(where an assignment can be made now, whether that is the scope itself): a resource group
+    ASR has yet to create cannot carry an assignment, its subscription can."""
+    group = ids.resource_group_id(scope)
+    if (
+        group
+        and ids.key(scope) == group
+        and ctx.estate.has(RESOURCE_GROUP)
+        and group not in ctx.estate.resource_groups
+    ):
+        return f"/subscriptions/{ids.subscription(scope)}", False
+    return scope, True
+
+
+def remedy(ctx: Context, missing: list[Gap]) -> str:
+    """The fewest role assignments that grant what is missing, each at a scope that exists
+    before ASR creates anything: one role per scope where one covers every action there."""
+    by_scope: dict[str, set[tuple[str, bool]]] = {}
+    lifted: set[str] = set()
+    for req, scope, _ in missing:
+        where, itself = _existing_scope(ctx, scope)
+        if not itself:
+            lifted.add(ids.name(scope))
+        by_scope.setdefault(where, set()).add((req.action, req.data))
+    commands = set()
+    granted: dict[str, set[str]] = {}  # scope -> roles assigned there by this plan
+    for scope, wanted in sorted(by_scope.items(), key=lambda kv: kv[0].count("/")):
+        above = [
+            role
+            for where, roles in granted.items()
+            if ids.key(scope).startswith(ids.key(where) + "/")
+            for role in roles
+        ]
+        if any(_grants_all(role, wanted) for role in above):
+            continue  # an assignment higher up already covers this scope
+        one = covering_role(frozenset(wanted))
+        roles = {one} if one else {smallest_role(a, data) for a, data in wanted}
+        granted[scope] = roles
+        commands |= {
+            f"az role assignment create --assignee {ctx.principal_id} "
+            f'--role "{role}" --scope {scope}'
+            for role in roles
         }
-    )
-    return "; ".join(commands)
+    text = "; ".join(sorted(commands))
+    if lifted:
+        text += (
+            f"; ({', '.join(sorted(lifted))} does not exist yet: the role is given at its "
+            "subscription, and can move there once ASR has created it)"
+        )
+    return text
 
 
 class ExplainRow(msgspec.Struct, frozen=True):
@@ -291,7 +353,7 @@ def required_permissions(ctx: Context, out: Out) -> None:
                     f"{req.action} at {scope}" + (f" ({why.via})" if why.via else "")
                     for req, scope, why in missing
                 ),
-                remedy(ctx.principal_id or "", missing),
+                remedy(ctx, missing),
             )
         elif unknown:
             out.unknown(
