@@ -139,3 +139,21 @@ def test_encrypted_vms_get_150353_and_150175_and_the_plan_names_what_to_create(e
         ("key_vault", "kv-contoso-db-eus-asr", False),
         ("key_vault", "kv-contoso-legacy-asr", False),
     ]
+
+
+def test_the_readme_verdict_table_is_what_the_demo_prints(estate):
+    """One source of truth: the README's verdict table lists each VM under the verdict that
+    `make demo` (check with Bob) gives it."""
+    table = {}
+    for line in (EXAMPLE / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in ("ready", "unknown", "blocked"):
+            table[cells[0]] = {w.strip(",:()") for w in cells[1].split()} & {
+                v.name for v in estate.vms.values()
+            }
+    result = check(estate, principal_id=BOB)
+    demo = {
+        verdict: {v.vm.name for v in result.verdicts if v.verdict.value == verdict}
+        for verdict in ("ready", "unknown", "blocked")
+    }
+    assert table == demo
