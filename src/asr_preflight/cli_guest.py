@@ -82,7 +82,10 @@ def guest_command(
         typer.Option(help="The VM's Azure name (default: from its metadata, else host name)."),
     ] = None,
     vm_id: Annotated[
-        str | None, typer.Option(help="The VM's vmId (default: from its metadata).")
+        str | None,
+        typer.Option(
+            help="Which VM this is: its vmId, resource id or name (default: from its metadata)."
+        ),
     ] = None,
     no_imds: Annotated[
         bool,

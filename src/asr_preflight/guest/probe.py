@@ -1249,6 +1249,19 @@ def grub(guest: Guest) -> dict:
 # --- VM identity ---------------------------------------------------------------------------
 
 
+def vm_option(value):
+    """--vm-id: a vmId (a GUID), an Azure resource id, or a VM name, as a dict of what it says."""
+    if not value:
+        return {}
+    value = value.strip()
+    if re.match(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", value):
+        return {"vm_id": value.lower()}
+    parts = value.strip("/").split("/")
+    if len(parts) >= 8 and parts[0].lower() == "subscriptions":
+        return {"name": parts[-1], "subscription_id": parts[1].lower(), "resource_group": parts[3]}
+    return {"name": value}
+
+
 def imds(address: str, timeout: float) -> dict:
     """The VM's own identity from the Azure Instance Metadata Service (never via a proxy)."""
     host, port = split_host_port(address, 80)
@@ -1311,7 +1324,10 @@ def parse_args(argv) -> argparse.Namespace:
     parser.add_argument(
         "--vm-name", help="The VM's Azure name (default: from IMDS, else host name)."
     )
-    parser.add_argument("--vm-id", help="The VM's vmId (default: from IMDS).")
+    parser.add_argument(
+        "--vm-id",
+        help="Which VM this is: its vmId, its Azure resource id or its name (default: from IMDS).",
+    )
     parser.add_argument(
         "--no-imds", action="store_true", help="Do not ask the Azure Instance Metadata Service."
     )
@@ -1372,14 +1388,21 @@ def collect(args: argparse.Namespace, environ=None) -> dict:
     cloud = CLOUD_ALIASES.get(cloud_name.replace(" ", "").lower(), "AzureCloud")
     region = (args.source_region or identity.get("location") or "").replace(" ", "").lower()
     hostname = socket.gethostname()
+    given = vm_option(args.vm_id)
     vm = {
-        "vm_id": args.vm_id or identity.get("vmId") or None,
-        "name": args.vm_name or identity.get("name") or hostname.split(".")[0] or None,
+        "vm_id": given.get("vm_id") or identity.get("vmId") or None,
+        "name": args.vm_name
+        or given.get("name")
+        or identity.get("name")
+        or hostname.split(".")[0]
+        or None,
         "hostname": hostname,
-        "source": "option" if args.vm_name else ("imds" if identity.get("name") else "hostname"),
+        "source": "option"
+        if args.vm_name or given
+        else ("imds" if identity.get("name") else "hostname"),
         "location": identity.get("location") or None,
-        "subscription_id": identity.get("subscriptionId") or None,
-        "resource_group": identity.get("resourceGroupName") or None,
+        "subscription_id": given.get("subscription_id") or identity.get("subscriptionId") or None,
+        "resource_group": given.get("resource_group") or identity.get("resourceGroupName") or None,
     }
 
     os_facts = windows_os(guest) if windows else linux_os(guest)
