@@ -197,7 +197,7 @@ def _to_fix(result: CheckResult, console: Console) -> None:
         return
     titles = {r.id: r.title for r in result.rules}
     console.print()
-    console.rule(Text("What to fix", style="bold"), align="left")
+    console.rule(Text("What to fix (and, last, what to review)", style="bold"), align="left")
     for group in _groups(shown):
         finding = group.first
         code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
@@ -216,6 +216,10 @@ def _to_fix(result: CheckResult, console: Console) -> None:
             f" and {len(where) - _VMS_NAMED} more" if len(where) > _VMS_NAMED else ""
         )
         message = finding.message
+        if finding.status is Status.WARN:  # to review, not to fix: one line each
+            shown = message if len(message) <= 100 else message[:100].rsplit(" ", 1)[0] + " …"
+            console.print(Padding(Text(f"{named}: {shown}"), (0, 0, 0, 8)))
+            continue
         if len(message) > _MESSAGE_SHOWN:
             message = message[:_MESSAGE_SHOWN].rsplit(" ", 1)[0] + " … (--details has it all)"
         if not group.alike:
