@@ -43,7 +43,8 @@ def test_verdict_per_vm_with_an_owner(estate):
         "vm-app-02": ("blocked", ("ASR-CAP-001", "ASR-ENC-005", "ASR-VM-001")),
         "vm-app-03": ("blocked", ("ASR-VM-002",)),
         "vm-dh-01": ("blocked", ("ASR-VM-004",)),
-        "vm-nsg-01": ("blocked", ("ASR-NET-001", "ASR-VM-103")),  # /var on a data disk
+        # /var on a data disk is only a warning now (a 2017 rule the 2025/2026 matrices dropped)
+        "vm-nsg-01": ("blocked", ("ASR-NET-001",)),
         # ADE with no kv-contoso-db-eus-asr in Central US: 150175
         "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-ENC-003", "ASR-NET-005", "ASR-STO-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
@@ -67,7 +68,8 @@ def test_verdict_per_vm_with_an_owner(estate):
             ),
         ),
         "vm-eph-01": ("blocked", ("ASR-NET-001", "ASR-STO-005")),
-        "vm-nva-01": ("blocked", ("ASR-CAP-001",)),  # 8 NICs: no size in Central US fits
+        # 8 NICs: no size in Central US fits; Trusted Launch Linux created before April 2024
+        "vm-nva-01": ("blocked", ("ASR-CAP-001", "ASR-ENC-005")),
         "vm-tiny-01": ("blocked", ("ASR-VM-006",)),
         # Bob owns prod only; dev has no VNet left in Central US and an unregistered provider
         "vm-dev-01": ("blocked", ("ASR-CAP-003", "ASR-PERM-001", "ASR-SUB-002")),

@@ -281,15 +281,31 @@ def test_standard_security_passes(estate, tmp_path):
     assert statuses(estate.run(tmp_path, "ASR-ENC-005")) == ["pass"]
 
 
-def test_trusted_launch_linux_warns_with_kb_date(estate, tmp_path):
+def test_trusted_launch_linux_created_after_april_2024_is_generally_available(estate, tmp_path):
     estate.vm1["securityProfile"] = {"securityType": "TrustedLaunch"}
+    estate.vm1["timeCreated"] = "2024-06-01T10:00:00Z"
     [f] = estate.run(tmp_path, "ASR-ENC-005")
-    assert f.status == "warn" and "TRUSTED-VM-2025 (2025-03-04)" in f.message
+    assert f.status == "warn" and "generally available" in f.message
+    assert "TL-2025 (2025-06-05)" in f.message and "preview" not in f.message
 
 
-def test_trusted_launch_linux_to_uae_north_fails(estate, tmp_path):
+def test_trusted_launch_linux_created_before_april_2024_fails(estate, tmp_path):
     estate.vm1["securityProfile"] = {"securityType": "TrustedLaunch"}
-    assert statuses(estate.run(tmp_path, "ASR-ENC-005", target_region="uaenorth")) == ["fail"]
+    estate.vm1["timeCreated"] = "2024-03-12T08:00:00Z"
+    [f] = estate.run(tmp_path, "ASR-ENC-005")
+    assert f.status == "fail" and "created 2024-03-12" in f.message and "TL-2025" in f.message
+
+
+def test_trusted_launch_linux_of_unknown_age_is_unknown(estate, tmp_path):
+    estate.vm1["securityProfile"] = {"securityType": "TrustedLaunch"}
+    assert statuses(estate.run(tmp_path, "ASR-ENC-005")) == ["unknown"]
+
+
+def test_uae_north_no_longer_refuses_trusted_launch_linux(estate, tmp_path):
+    """The March 2025 page excluded UAE North; the June 2025 page does not (newer wins)."""
+    estate.vm1["securityProfile"] = {"securityType": "TrustedLaunch"}
+    estate.vm1["timeCreated"] = "2024-06-01T10:00:00Z"
+    assert statuses(estate.run(tmp_path, "ASR-ENC-005", target_region="uaenorth")) == ["warn"]
 
 
 def test_confidential_vm_fails_and_encryption_at_host_warns(estate, tmp_path):
@@ -311,12 +327,20 @@ def test_zrs_disk_passes_with_zrs_replica(estate, tmp_path):
     assert f.status == "pass" and "ZRS replica" in f.message
 
 
-def test_shared_disk_on_trusted_launch_linux_fails(estate, tmp_path):
+def test_shared_disk_on_linux_fails_and_on_windows_passes(estate, tmp_path):
     estate.files["disks.json"][0]["maxShares"] = 2
-    assert statuses(estate.run(tmp_path, "ASR-ENC-006")) == ["pass"]
-    estate.vm1["securityProfile"] = {"securityType": "TrustedLaunch"}
-    [f] = estate.run(tmp_path, "ASR-ENC-006")
-    assert f.status == "fail" and "shared" in f.message
+    [f] = estate.run(tmp_path / "linux", "ASR-ENC-006")
+    assert f.status == "fail" and "Linux VM" in f.message and "FAQ-2025" in f.message
+    estate.vm1["storageProfile"]["osDisk"]["osType"] = "Windows"
+    [f] = estate.run(tmp_path / "windows", "ASR-ENC-006")
+    assert f.status == "pass" and "shared disks" in f.message
+
+
+def test_shared_disk_on_a_vm_of_unknown_os_is_unknown(estate, tmp_path):
+    estate.files["disks.json"][0]["maxShares"] = 2
+    del estate.vm1["storageProfile"]["osDisk"]["osType"]
+    del estate.vm1["osProfile"]["linuxConfiguration"]
+    assert statuses(estate.run(tmp_path, "ASR-ENC-006")) == ["unknown"]
 
 
 def test_redundancy_unknown_without_disk_export(estate, tmp_path):

@@ -782,3 +782,36 @@ def test_network_mapping_to_a_network_outside_the_target_region_fails(estate, tm
 def test_vnets_not_exported_is_unknown(estate, tmp_path):
     estate.drop("vnets.json")
     assert statuses(estate.run(tmp_path, "ASR-NET-007")) == ["unknown"]
+
+
+def _vault_identity(estate, kind):
+    vault = estate.files["vaults.json"]["value"][0]
+    vault["identity"] = {"type": kind, "userAssignedIdentities": {"/x/uami": {}}}
+
+
+def test_vault_with_a_user_assigned_identity_needs_a_cache_open_to_all_networks(estate, tmp_path):
+    """SM-2026: with the vault's user-assigned identity, a firewall that lets the VMs' subnet and
+    trusted services in is not enough: the cache account must allow all networks."""
+    estate.files["vaults.json"]["value"][0]["properties"] = {}
+    _firewall(
+        estate,
+        defaultAction="Deny",
+        bypass="AzureServices",
+        virtualNetworkRules=[{"action": "Allow", "virtualNetworkResourceId": estate.subnet_id}],
+    )
+    _subnet(estate)["serviceEndpoints"] = [{"service": "Microsoft.Storage"}]
+    chosen = {"cache_accounts": ("contosoasrcache",), "vault_id": "rsv-dr"}
+    [finding] = estate.run(tmp_path / "system", "ASR-NET-004", **chosen)
+    assert finding.status == "pass"  # no identity: the subnet rule suffices
+    _vault_identity(estate, "SystemAssigned, UserAssigned")
+    [finding] = estate.run(tmp_path / "uami", "ASR-NET-004", **chosen)
+    assert finding.status == "fail" and "user-assigned managed identity" in finding.message
+    assert "SM-2026" in finding.message and "--default-action Allow" in finding.remedy
+
+
+def test_vault_identity_does_not_matter_when_the_cache_allows_all_networks(estate, tmp_path):
+    _vault_identity(estate, "UserAssigned")
+    _firewall(estate, defaultAction="Allow", bypass="AzureServices")
+    chosen = {"cache_accounts": ("contosoasrcache",), "vault_id": "rsv-dr"}
+    [finding] = estate.run(tmp_path, "ASR-NET-004", **chosen)
+    assert finding.status == "pass"

@@ -796,6 +796,8 @@ def _vault(reader: Reader, record: raw.VaultRecord) -> Vault:
         name=name_of(record, rid),
         subscription_id=ids.subscription(rid) or "",
         location=reader.region(record.location),
+        user_assigned_identity="userassigned"
+        in ((record.identity.type if record.identity else None) or "").lower().replace(" ", ""),
     )
 
 

@@ -199,6 +199,7 @@ class Vault(Struct, frozen=True):
     name: str
     subscription_id: str
     location: str
+    user_assigned_identity: bool = False  # the vault has a user-assigned managed identity
 
 
 class ResourceGroup(Struct, frozen=True):

@@ -482,8 +482,12 @@ class BlobServiceRecord(BlobServiceProperties):
     properties: BlobServiceProperties | None = None
 
 
+class ManagedIdentity(Schema):
+    type: str | None = None  # SystemAssigned | UserAssigned | "SystemAssigned, UserAssigned" | None
+
+
 class VaultRecord(Record):
-    pass
+    identity: ManagedIdentity | None = None  # Azure omits it when the vault has none
 
 
 class AccessPolicyPermissions(Schema):

@@ -327,53 +327,66 @@ _LINUX_TL_SINCE = date(2024, 4, 1)
 
 
 def _security_problems(
-    vm: VirtualMachine, target: str, created: str | None
-) -> tuple[list[str], list[str]]:
-    """(blocking, warnings) for the VM's security type."""
-    blocking, warnings = [], []
+    vm: VirtualMachine, created: str | None
+) -> tuple[list[str], list[str], list[str]]:
+    """(blocking, unknown, warnings) for the VM's security type."""
+    blocking: list[str] = []
+    unknown: list[str] = []
+    warnings: list[str] = []
     kind = (vm.security_type or "").lower()
     if kind == "confidentialvm":
         blocking.append(f"Confidential VM: {_status('vm_feature', 'confidential_vm')}")
-    elif kind == "trustedlaunch":
+    elif kind == "trustedlaunch" and (vm.os_type or "").lower() == "linux":
         status = _status("vm_feature", "trusted_launch")
-        if (vm.os_type or "").lower() == "linux":
-            if target == "uaenorth":
-                blocking.append("Trusted Launch Linux VMs can't replicate to UAE North")
-            elif created and created[:10] < _LINUX_TL_SINCE.isoformat():
-                # The KB's note, not a documented error: a warning to confirm, not a block.
-                warnings.append(
-                    f"Trusted Launch Linux VM created {created[:10]}; the support page covers "
-                    f"Linux VMs created on or after {_LINUX_TL_SINCE.isoformat()} ({status})"
-                )
-            else:
-                warnings.append(f"Trusted Launch Linux is in public preview ({status})")
+        if created and created[:10] < _LINUX_TL_SINCE.isoformat():
+            blocking.append(
+                f"Trusted Launch Linux VM created {created[:10]}: only Linux trusted launch VMs "
+                f"created after {_LINUX_TL_SINCE.isoformat()} are supported ({status})"
+            )
+        elif not created:
+            unknown.append(
+                "Trusted Launch Linux VM whose creation time is not in the export: only those "
+                f"created after {_LINUX_TL_SINCE.isoformat()} are supported ({status})"
+            )
+        else:
+            warnings.append(
+                f"Trusted Launch Linux is generally available; confirm the distribution and "
+                f"release are on the list ({status})"
+            )
     if vm.encryption_at_host:
         warnings.append(
             "encryption at host: the failed-over VM comes up without it "
             f"({_status('disk_feature', 'encryption_at_host')})"
         )
-    return blocking, warnings
+    return blocking, unknown, warnings
 
 
 @rule(
     "ASR-ENC-005",
     Area.VM,
     "The VM's security type can be protected",
-    sources=("TRUSTED-VM-2025", "SM-2025"),
+    sources=("TL-2025", "TRUSTED-VM-2025", "SM-2025"),
 )
 def security_type(ctx: Context, out: Out) -> None:
-    """Trusted Launch (Windows GA; Linux preview for VMs created on or after 2024-04-01, not to
-    UAE North), Confidential VMs (not documented as supported) and encryption at host (protected,
-    but the replica has none). The target size must support the same security type: ASR-CAP-001
-    checks it."""
+    """Trusted Launch (generally available for Windows and, since June 2025, Linux; Linux VMs
+    only when created after 1 April 2024), Confidential VMs (not documented as supported) and
+    encryption at host (protected, but the replica has none). The target size must support the
+    same security type: ASR-CAP-001 checks it."""
     for vm in ctx.vms:
         label = vm.security_type or "Standard"
-        blocking, warnings = _security_problems(vm, ctx.target_region, vm.time_created)
+        blocking, unknown, warnings = _security_problems(vm, vm.time_created)
         if blocking:
             out.fail(
                 vm.id,
                 "; ".join(blocking),
                 "keep this VM out of replication, or redeploy it with a supported security type",
+            )
+        elif unknown:
+            out.unknown(
+                vm.id,
+                "; ".join(unknown),
+                "export the VM with its timeCreated (az vm list, the REST API or Resource Graph "
+                "print it)",
             )
         elif warnings:
             out.warn(
@@ -390,27 +403,33 @@ def security_type(ctx: Context, out: Out) -> None:
     "ASR-ENC-006",
     Area.STORAGE,
     "Disk redundancy and sharing are supported",
-    sources=("SM-2025", "TRUSTED-VM-2025"),
+    sources=("SM-2025", "FAQ-2025", "TL-2025"),
 )
 def disk_redundancy(ctx: Context, out: Out) -> None:
     """ZRS disks replicate region to region, to replica disks of the same type; managed shared
-    disks are supported, but on Trusted Launch VMs only on Windows. Premium SSD v2 and Ultra
-    disks are ASR-STO-005's."""
+    disks are supported for Windows (WSFC) only: Site Recovery does not support Linux VMs with
+    shared disks. Premium SSD v2 and Ultra disks are ASR-STO-005's."""
     for vm in vms_with(ctx, out, "disks"):
         zrs = [d.name for d in vm.disks if (d.sku or "").lower().endswith("_zrs")]
         shared = [d.name for d in vm.disks if (d.max_shares or 1) > 1]
         if not ctx.estate.has(DISK) and vm.disks:
             out.unknown(vm.id, "disks were not exported: sharing unknown", EXPORT_DISKS)
             continue
-        tl_linux = (vm.security_type or "").lower() == "trustedlaunch" and (
-            vm.os_type or ""
-        ).lower() == "linux"
-        if shared and tl_linux:
+        linux = (vm.os_type or "").lower() == "linux"
+        if shared and linux:
             out.fail(
                 vm.id,
-                f"shared disks ({', '.join(shared)}) on a Trusted Launch Linux VM "
-                f"({_status('disk_feature', 'shared_disk')})",
-                "detach the shared disks from replication or use a Windows VM",
+                f"shared disks ({', '.join(shared)}) on a Linux VM: "
+                f"{_status('disk_feature', 'shared_disk_linux')}",
+                "protect this VM another way, or detach its shared disks",
+            )
+            continue
+        if shared and vm.os_type is None:
+            out.unknown(
+                vm.id,
+                f"shared disks ({', '.join(shared)}), and the OS type is not in the export: "
+                "Linux VMs with shared disks are not supported",
+                "export the VM with its storage profile's osDisk.osType",
             )
             continue
         parts = []

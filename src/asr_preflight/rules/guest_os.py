@@ -146,12 +146,13 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
     "ASR-VM-103",
     Area.VM,
     "The Linux OS filesystems sit on the OS disk, on supported filesystem types",
-    sources=("SM-2025",),
+    sources=("SM-2026", "SM-2025", "SM-2017a"),
 )
 def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
-    """The support matrix requires /, /boot, /usr, /usr/local, /var and /etc, when they are
-    separate partitions, to be on the same disk (the OS disk), and supports ext3, ext4, XFS and
-    BTRFS. Linux only; needs guest facts from the in-guest probe."""
+    """The support matrix supports ext3, ext4, XFS and BTRFS. The 2017 matrix also required /,
+    /boot, /usr, /usr/local, /var and /etc, when separate partitions, to be on the OS disk; the
+    2025 and 2026 matrices no longer say so, so a filesystem elsewhere is only a warning. Linux
+    only; needs guest facts from the in-guest probe."""
     judged = _section(ctx, out, "linux", "filesystems", "OS filesystem layout")
     for vm, entries in judged:
         present = [e for e in entries if e.exists]
@@ -189,10 +190,12 @@ def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:
         )
         where = ", ".join(sorted(os_disks)) or "unknown"
         if elsewhere:
-            out.fail(
+            out.warn(
                 vm.id,
-                f"not on the OS disk ({where}): " + "; ".join(elsewhere),
-                "move these filesystems onto the OS disk before enabling replication",
+                f"not on the OS disk ({where}): " + "; ".join(elsewhere) + ": the 2017 "
+                "support matrix (SM-2017a) required the OS filesystems on the OS disk; the "
+                "matrices of 2025 and 2026 no longer state it",
+                "replicate every disk that holds an OS filesystem, and test a failover",
             )
         elif unsure:
             out.unknown(

@@ -27,7 +27,7 @@ from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VNET
 from asr_preflight.model.entities import GuestFacts, StorageAccount, VirtualMachine, VirtualNetwork
-from asr_preflight.plan.existing import cache_accounts
+from asr_preflight.plan.existing import cache_accounts, target_vault
 from asr_preflight.rules.base import Context, Out, rule
 
 EXPORT_NETWORK = "az network nic list / nsg list / vnet list -o json"
@@ -348,7 +348,7 @@ def outbound_access(ctx: Context, out: Out) -> None:
     "ASR-NET-004",
     Area.NETWORKING,
     "The cache storage account's firewall lets the VMs write",
-    sources=("SM-2025", "NET-2021"),
+    sources=("SM-2026", "SM-2025", "NET-2021"),
     code=151037,
 )
 def cache_firewall(ctx: Context, out: Out) -> None:
@@ -356,7 +356,9 @@ def cache_firewall(ctx: Context, out: Out) -> None:
     allow the VMs' subnet (which needs a Microsoft.Storage service endpoint for the rule to
     work), or be reached through a private endpoint in the VMs' network; one with public
     network access disabled needs such a private endpoint. Accounts chosen with
-    --cache-storage-account fail the VMs they block; otherwise ASR-named accounts warn."""
+    --cache-storage-account fail the VMs they block; otherwise ASR-named accounts warn. When the
+    vault uses a user-assigned managed identity, the 2026 support matrix asks the cache account
+    to allow all networks."""
     if not ctx.estate.has(STORAGE):
         out.unknown(None, "no storage accounts were exported", "az storage account list -o json")
         return
@@ -385,6 +387,25 @@ def _account(
     """Chosen accounts: one finding per outcome, for the VMs it concerns. Detected ones (not
     chosen, so they block nobody yet): one warning that sums up what would block."""
     vms = [vm for vm in ctx.vms if vm.subscription_id == account.subscription_id]
+    vault = target_vault(ctx)
+    restricted = (account.default_action or "").lower() == "deny" or (
+        account.public_network_access or ""
+    ).lower() == "disabled"
+    if vault and vault.user_assigned_identity and restricted:
+        message = (
+            f"vault {vault.name} uses a user-assigned managed identity, and with one the cache "
+            f"account must allow access from all networks (SM-2026); {account.name} restricts "
+            "network access"
+        )
+        remedy = (
+            f"az storage account update -n {account.name} --public-network-access Enabled "
+            "--default-action Allow"
+        )
+        if chosen:
+            out.fail(account.id, message, remedy, affected_vms=tuple(vm.key for vm in vms))
+        else:
+            out.warn(account.id, "if chosen as cache: " + message, remedy, affected_vms=())
+        return
     verdicts = [(vm, analysis.cache_access(account, analysis.placement(vm))) for vm in vms]
     if not chosen:
         blocked = [v for _, v in verdicts if v.decision is Decision.BLOCKED]
