@@ -863,7 +863,9 @@ def _sku(_: Reader, record: raw.SkuRecord) -> VmSku | None:
         raise Unreadable(
             "$", "expected a VM size with its locations, capabilities and restrictions"
         )
-    capabilities = {c.name: c.value for c in record.capabilities if c.name and c.value is not None}
+    if any(not c.name or c.value is None for c in record.capabilities):
+        raise Unreadable("$.capabilities", "expected each capability's name and value")
+    capabilities = {c.name: c.value for c in record.capabilities if c.name and c.value}
     return VmSku(
         name=name,
         family=record.family,
