@@ -44,9 +44,11 @@ def test_verdict_per_vm_with_an_owner(estate):
         "vm-app-03": ("blocked", ("ASR-VM-002",)),
         "vm-dh-01": ("blocked", ("ASR-VM-004",)),
         # /var on a data disk is only a warning now (a 2017 rule the 2025/2026 matrices dropped)
-        "vm-nsg-01": ("blocked", ("ASR-NET-001",)),
-        # ADE with no kv-contoso-db-eus-asr in Central US: 150175
-        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-ENC-003", "ASR-NET-005", "ASR-STO-005")),
+        # and it is an ARM64 VM (Standard_D2ps_v5), which ASR does not protect
+        "vm-nsg-01": ("blocked", ("ASR-NET-001", "ASR-VM-008")),
+        # ADE with no kv-contoso-db-eus-asr in Central US: 150175; its Ultra disk replicates
+        # since the 2026 support matrix
+        "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-ENC-003", "ASR-NET-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
         "vm-db-02": ("blocked", ("ASR-CAP-002", "ASR-VM-101")),  # + GRUB root=/dev/sda2
         # double-encrypted data disk, no such disk encryption set in Central US: 150353

@@ -105,7 +105,6 @@ def test_supported_disks_pass(estate, tmp_path):
 @pytest.mark.parametrize(
     ("disk", "words"),
     [
-        ({"managedDisk": {"storageAccountType": "UltraSSD_LRS"}}, "Ultra disk"),
         (
             {"managedDisk": {"storageAccountType": "Premium_LRS"}, "writeAcceleratorEnabled": True},
             "Write Accelerator",
@@ -116,7 +115,7 @@ def test_supported_disks_pass(estate, tmp_path):
 def test_unsupported_data_disks_fail(estate, tmp_path, disk, words):
     estate.vm1["storageProfile"]["dataDisks"] = [{"lun": 0, "name": "d", "diskSizeGB": 64, **disk}]
     [finding] = estate.run(tmp_path, "ASR-STO-005")
-    assert finding.status == "fail" and words in finding.message and "SM-2025" in finding.message
+    assert finding.status == "fail" and words in finding.message and "SM-202" in finding.message
 
 
 def test_ephemeral_os_disk_fails(estate, tmp_path):
@@ -127,16 +126,18 @@ def test_ephemeral_os_disk_fails(estate, tmp_path):
     assert finding.status == "fail" and "ephemeral" in finding.message
 
 
-def test_premium_v2_is_preview(estate, tmp_path):
+@pytest.mark.parametrize("sku", ["UltraSSD_LRS", "PremiumV2_LRS"])
+def test_ultra_and_premium_v2_replicate_region_to_region_but_not_with_china_north(
+    estate, tmp_path, sku
+):
+    """SM-2026: both supported, except in China North and China East (no Block Blob accounts)."""
     estate.vm1["storageProfile"]["dataDisks"] = [
-        {
-            "lun": 0,
-            "name": "v2",
-            "diskSizeGB": 64,
-            "managedDisk": {"storageAccountType": "PremiumV2_LRS"},
-        }
+        {"lun": 0, "name": "d1", "diskSizeGB": 64, "managedDisk": {"storageAccountType": sku}}
     ]
-    assert statuses(estate.run(tmp_path, "ASR-STO-005")) == ["warn"]
+    assert statuses(estate.run(tmp_path / "a", "ASR-STO-005")) == ["pass"]
+    [finding] = estate.run(tmp_path / "b", "ASR-STO-005", target_region="chinanorth")
+    assert finding.status == "fail" and "not supported in chinanorth" in finding.message
+    assert "SM-2026" in finding.message
 
 
 def test_disk_kind_unknown_without_a_sku_anywhere(estate, tmp_path):

@@ -205,3 +205,25 @@ def test_resource_group_in_other_region_fails(estate, tmp_path):
 def test_resource_group_unknown_without_export(estate, tmp_path):
     estate.drop("resource-groups.json")
     assert statuses(estate.run(tmp_path, "ASR-VM-007")) == ["unknown"]
+
+
+# --- ASR-VM-008 ARM64 --------------------------------------------------------------------------
+
+
+def _architecture(estate, value):
+    [sku_record] = estate.files["skus-eastus.json"]
+    for capability in sku_record["capabilities"]:
+        if capability["name"] == "CpuArchitectureType":
+            capability["value"] = value
+
+
+def test_an_x64_size_passes_and_an_arm64_size_fails(estate, tmp_path):
+    assert statuses(estate.run(tmp_path / "x64", "ASR-VM-008")) == ["pass"]
+    _architecture(estate, "Arm64")
+    [finding] = estate.run(tmp_path / "arm", "ASR-VM-008")
+    assert finding.status == "fail" and "ARM64" in finding.message and "SM-2026" in finding.message
+
+
+def test_architecture_unknown_without_the_size_in_the_export(estate, tmp_path):
+    estate.files["skus-eastus.json"] = []
+    assert statuses(estate.run(tmp_path, "ASR-VM-008")) == ["unknown"]

@@ -243,13 +243,22 @@ def disk_maximums(ctx: Context, out: Out) -> None:
             out.pass_(vm.id, f"{len(vm.disks)} disks within the maximums")
 
 
+# Ultra and Premium SSD v2 disks need Block Blob cache accounts, which these regions lack.
+_NO_BLOCK_BLOB = frozenset({"chinanorth", "chinaeast"})
+
+
 def _unsupported(
-    disk: DiskRef, vm: VirtualMachine, unmanaged_retired: bool
+    disk: DiskRef, vm: VirtualMachine, unmanaged_retired: bool, regions: frozenset[str]
 ) -> tuple[str, str] | None:
     """(feature id, plain description) when the disk cannot replicate, else None."""
     sku = (disk.sku or "").lower()
-    if sku.startswith("ultrassd"):
-        return "ultra_disk", f"{disk.name} is an Ultra disk"
+    for prefix, feature, words in (
+        ("ultrassd", "ultra_disk", "an Ultra disk"),
+        ("premiumv2", "premium_ssd_v2", "a Premium SSD v2 disk"),
+    ):
+        if sku.startswith(prefix) and regions & _NO_BLOCK_BLOB:
+            where = ", ".join(sorted(regions & _NO_BLOCK_BLOB))
+            return feature, f"{disk.name} is {words}, not supported in {where}"
     if disk.ephemeral:
         return "ephemeral_os_disk", f"{disk.name} is an ephemeral OS disk"
     if disk.write_accelerator:
@@ -262,15 +271,20 @@ def _unsupported(
 
 
 @rule(
-    "ASR-STO-005", Area.STORAGE, "Every disk is of a kind ASR can replicate", sources=("SM-2025",)
+    "ASR-STO-005",
+    Area.STORAGE,
+    "Every disk is of a kind ASR can replicate",
+    sources=("SM-2026", "SM-2025"),
 )
 def disk_kinds(ctx: Context, out: Out) -> None:
-    """Ultra disks, ephemeral OS disks, Write Accelerator, the NVMe interface and, since their
-    retirement, unmanaged disks cannot be replicated. Premium SSD v2 is in preview."""
+    """Ephemeral OS disks, Write Accelerator, the NVMe interface and, since their retirement,
+    unmanaged disks cannot be replicated. Ultra and Premium SSD v2 disks can (since the 2026
+    support matrix), except to or from China North and China East; Ultra disks not zone to zone
+    (ASR-Z2Z-002)."""
     retired = date.today() >= date.fromisoformat(facts.unmanaged_retired_on().value)
+    regions = frozenset({ctx.source_region, ctx.target_region})
     for vm in vms_with(ctx, out, "disks"):
-        blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, retired))]
-        preview = [d.name for d in vm.disks if (d.sku or "").lower().startswith("premiumv2")]
+        blocked = [hit for d in vm.disks if (hit := _unsupported(d, vm, retired, regions))]
         if blocked:
             cited = {facts.feature("disk_feature", fid).source for fid, _ in blocked}
             out.fail(
@@ -278,13 +292,6 @@ def disk_kinds(ctx: Context, out: Out) -> None:
                 "; ".join(text for _, text in blocked) + f" ({', '.join(sorted(cited))})",
                 "exclude these disks from replication, or convert them (managed Premium or "
                 "Standard SSD)",
-            )
-        elif preview:
-            out.warn(
-                vm.id,
-                f"Premium SSD v2 disks ({', '.join(preview)}) replicate only in "
-                "preview, through PowerShell",
-                "enable replication with PowerShell, or convert the disks",
             )
         elif untyped := _untyped(vm):
             out.unknown(vm.id, f"disk type unknown for {', '.join(untyped)}", EXPORT_DISKS)

@@ -247,3 +247,32 @@ def resource_group_location(ctx: Context, out: Out) -> None:
             )
         else:
             out.pass_(vm.id, "resource group in the VM's region")
+
+
+@rule(
+    "ASR-VM-008",
+    Area.VM,
+    "The VM is not built on the ARM64 CPU architecture",
+    sources=("SM-2026",),
+)
+def not_arm64(ctx: Context, out: Out) -> None:
+    """Site Recovery does not support VMs created on ARM64 (the Dps/Eps and other Cobalt and
+    Ampere sizes); the size's CpuArchitectureType tells."""
+    status = facts.feature("vm_feature", "arm64")
+    for vm in ctx.vms:
+        sku = ctx.estate.sku(vm.location, vm.size)
+        architecture = sku.capabilities.get("CpuArchitectureType") if sku else None
+        if architecture is None:
+            out.unknown(
+                vm.id,
+                f"the CPU architecture of {vm.size} in {vm.location} is not in the SKU export",
+                export_skus(vm.location),
+            )
+        elif architecture.lower() == "arm64":
+            out.fail(
+                vm.id,
+                f"{vm.size} is an ARM64 size: {status.value} per {status.source} ({status.as_of})",
+                "protect this VM another way (backups), or redeploy it on an x64 size",
+            )
+        else:
+            out.pass_(vm.id, f"{vm.size} is {architecture}")
