@@ -177,3 +177,20 @@ def test_cache_soft_delete_unknown_without_blob_services(estate, tmp_path):
     estate.drop("blob-services.json")
     [finding] = estate.run(tmp_path, "ASR-STO-006")
     assert finding.status == "unknown" and "blob-service-properties show" in finding.remedy
+
+
+def test_an_uploaded_disk_under_1_gib_fails_by_its_exact_size(estate, tmp_path):
+    """A 512 MiB upload reports diskSizeGB 1 (rounded up): only diskSizeBytes tells (150172)."""
+    disk = estate.files["disks.json"][0]
+    disk["diskSizeGb"], disk["diskSizeBytes"] = 1, 512 * 2**20
+    [finding] = estate.run(tmp_path, "ASR-STO-004")
+    assert finding.status == "fail" and finding.asr_error_code == 150172
+    assert "512 MiB (diskSizeBytes 536870912)" in finding.message
+
+
+def test_sizes_say_whether_they_were_exact(estate, tmp_path):
+    estate.files["disks.json"][0]["diskSizeBytes"] = 30 * 2**30
+    [finding] = estate.run(tmp_path, "ASR-STO-004")
+    assert (
+        finding.status == "pass" and "1 by exact size in bytes, 0 by diskSizeGB" in finding.message
+    )

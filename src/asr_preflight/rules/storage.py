@@ -153,14 +153,22 @@ class DiskLimits:
 def _too_small(vm: VirtualMachine, limits: DiskLimits) -> tuple[list[str], list[str]]:
     """(disks under the minimum, disks without a size)."""
     small, unsized = [], []
-    for disk in vm.disks:
+    for disk in vm.disks or ():
         if disk.ephemeral:
             continue
-        if disk.size_gib is None:
+        if disk.size_bytes is not None:  # exact: an uploaded disk need not be whole GiB
+            mib = disk.size_bytes / 2**20
+            if mib < limits.min_mib:
+                small.append(
+                    f"{disk.name} is {mib:g} MiB (diskSizeBytes {disk.size_bytes}), under the "
+                    f"{limits.min_mib:g} MiB minimum"
+                )
+        elif disk.size_gib is None:
             unsized.append(disk.name)
         elif disk.size_gib * 1024 < limits.min_mib:
             small.append(
-                f"{disk.name} is {disk.size_gib:g} GiB, under the {limits.min_mib} MiB minimum"
+                f"{disk.name} is {disk.size_gib:g} GiB (diskSizeGB, rounded), under the "
+                f"{limits.min_mib:g} MiB minimum"
             )
     return small, unsized
 
@@ -215,7 +223,12 @@ def disk_minimum(ctx: Context, out: Out) -> None:
         elif unsized:
             _unsized(out, vm, unsized)
         else:
-            out.pass_(vm.id, f"all {len(vm.disks)} disks are at least 1 GiB")
+            exact = sum(1 for d in vm.disks if d.size_bytes is not None)
+            out.pass_(
+                vm.id,
+                f"all {len(vm.disks)} disks are at least 1 GiB ({exact} by exact size in bytes, "
+                f"{len(vm.disks) - exact} by diskSizeGB)",
+            )
 
 
 @rule(
