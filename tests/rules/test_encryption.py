@@ -223,12 +223,28 @@ def test_ade_target_vault_passes_when_asr_name_exists(estate, tmp_path):
     assert f.status == "pass" and "kv-app-asr" in f.message
 
 
-def test_ade_without_target_vault_fails_150175(estate, tmp_path):
+def test_ade_without_target_vault_only_warns_when_asr_may_create_it(estate, tmp_path):
+    """The portal's defaults create `<source vault>-asr`: only scripted enablement fails 150175."""
     ade(estate)
     estate.files["key-vaults.json"] = [vault("kv-app", "eastus"), vault("kv-other", "centralus")]
     [f] = estate.run(tmp_path, "ASR-ENC-003")
-    assert f.status == "fail" and f.asr_error_code == 150175
+    assert f.status == "warn" and f.asr_error_code == 150175
     assert "kv-app-asr" in f.remedy and "kv-other" in f.message
+
+
+def test_ade_without_target_vault_fails_when_the_principal_may_not_create_it(estate, tmp_path):
+    ade(estate)
+    estate.files["key-vaults.json"] = [vault("kv-app", "eastus")]
+    estate.files["role-assignments.json"] = []
+    [f] = estate.run(tmp_path, "ASR-ENC-003")
+    assert f.status == "fail" and f.asr_error_code == 150175
+    assert "may not create key vaults" in f.message
+
+
+def test_ade_without_target_vault_is_unknown_without_a_principal(estate, tmp_path):
+    ade(estate)
+    estate.files["key-vaults.json"] = [vault("kv-app", "eastus")]
+    assert statuses(estate.run(tmp_path, "ASR-ENC-003", principal_id=None)) == ["unknown"]
 
 
 def test_ade_target_vault_unknown_without_key_vault_export(estate, tmp_path):

@@ -179,9 +179,9 @@ def ade_supported(ctx: Context, out: Out) -> None:
 )
 def ade_target_vault(ctx: Context, out: Out) -> None:
     """For an ADE VM ASR copies the disk encryption secret (and key encryption key) to a key vault
-    in the target region, by default `<source vault>-asr`; without one, enabling replication fails
-    with 150175 (PowerShell, CLI and templates never create it). Another existing vault can be
-    passed instead: the failure names the vaults in the target region."""
+    in the target region. With default settings (the portal) ASR creates `<source vault>-asr`
+    itself, which needs the right to create key vaults there; PowerShell, CLI and templates never
+    create it and fail with 150175 without one. Existing vaults there are named."""
     estate = ctx.estate
     for vm in ctx.vms:
         ade = enc.ade_of(estate, vm) if estate.extensions_known else None
@@ -202,14 +202,56 @@ def ade_target_vault(ctx: Context, out: Out) -> None:
         kek = " and its key encryption key" if ade.kek_url else ""
         others = enc.other_vaults(estate, ctx.target_region)
         also = f" (other vaults there: {', '.join(others)})" if others else ""
-        out.fail(
-            vm.id,
-            f"ADE with source vault {ade.vault_name}, but no target key vault {name} in "
-            f"{display(ctx.target_region)} for the disk encryption secret{kek}{also}",
-            f"az keyvault create -n {name} -g {ids.name(ctx.target_resource_group_id(vm))} "
-            f"-l {ctx.target_region}, then copy the secret{kek} to it (or let the portal create "
-            "it) and pass it as the target key vault",
+        missing = (
+            f"no target key vault {name} in {display(ctx.target_region)} for the disk "
+            f"encryption secret{kek}{also}"
         )
+        create = (
+            f"az keyvault create -n {name} -g {ids.name(ctx.target_resource_group_id(vm))} "
+            f"-l {ctx.target_region}, then copy the secret{kek} to it and pass it as the target "
+            "key vault"
+        )
+        # With default settings ASR creates `<source vault>-asr` itself: only API, PowerShell
+        # and CLI calls that name none fail with 150175. What it needs is the right to create it.
+        allowed = _may_create_key_vault(ctx, vm)
+        if allowed is False:
+            out.fail(
+                vm.id,
+                f"{missing}; ASR would create it, but {ctx.principal_id} may not create key "
+                "vaults there",
+                "grant Key Vault Contributor at the target resource group's subscription, or "
+                + create,
+            )
+        elif allowed is None:
+            out.unknown(
+                vm.id,
+                f"{missing}; ASR creates it with default settings if the person enabling "
+                "replication may create key vaults, which is not known (no --principal-id or "
+                "no role export)",
+                "pass --principal-id with the role exports, or " + create,
+            )
+        else:
+            out.warn(
+                vm.id,
+                f"{missing}; enabling replication with default settings (the portal) creates "
+                "it; API, PowerShell and CLI calls must name one or fail with 150175",
+                "none with the portal's defaults; for scripted enablement: " + create,
+                code=150175,
+            )
+
+
+def _may_create_key_vault(ctx: Context, vm: VirtualMachine) -> bool | None:
+    """Whether the principal may create the target key vault where ASR puts it (the target
+    resource group, or its subscription while the group does not exist); None: not known."""
+    evaluator = evaluator_for(ctx)
+    if evaluator is None or not (
+        ctx.estate.has(ROLE_ASSIGNMENT) and ctx.estate.has(ROLE_DEFINITION)
+    ):
+        return None
+    answer = evaluator.check("Microsoft.KeyVault/vaults/write", ctx.target_resource_group_id(vm))
+    if answer.access is Access.GRANTED:
+        return True
+    return None if answer.access is Access.UNKNOWN else False
 
 
 # Access-policy permissions for ADE (ADE-2019): secrets always, keys only with a KEK.
