@@ -399,3 +399,12 @@ def test_check_writes_its_report_with_o_like_the_other_commands(tmp_path):
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", "-o", str(out))
     assert result.returncode == 1 and result.stdout == ""
     assert json.loads(out.read_text())["summary"]["vms"] == 17
+
+
+def test_rules_and_the_report_say_which_docs_version_they_follow():
+    rules = json.loads(cli("rules", "--output", "json").stdout)
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["ASR-VM-008"]["docs"] == "SM-2026 (2026-01-01)"
+    assert all("(20" in r["docs"] for r in rules), "every rule's docs are dated"
+    table = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB).stdout
+    assert "rules follow the ASR docs up to SM-2026 (2026-01-01)" in table

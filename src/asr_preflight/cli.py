@@ -443,6 +443,7 @@ def list_rules(
                 "title": r.title,
                 "asr_error_code": r.asr_error_code,
                 "asr_error_codes": list(r.codes),
+                "docs": r.docs,
                 "description": r.description,
                 "references": list(r.references),
             }
@@ -454,7 +455,7 @@ def list_rules(
     for r in catalog:
         code = str(r.asr_error_code) if r.asr_error_code else "-"
         more = f" (also {', '.join(map(str, r.also))})" if r.also else ""
-        out.print(f"{r.id:14} {r.area.value:13} {code:7} {r.title}{more}", markup=False)
+        out.print(f"{r.id:14} {r.area.value:13} {code:7} {r.title}{more}  [{r.docs}]", markup=False)
 
 
 @app.command("export-script")

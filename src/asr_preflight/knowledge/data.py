@@ -32,6 +32,12 @@ def cite(tag: str) -> str:
     return f"{src.get('title', tag)}{date} — {src.get('url') or src.get('path', '')}"
 
 
+def dated(tag: str) -> str:
+    """A source tag with the date of the version read: `SM-2026 (2026-01-01)`."""
+    date = sources().get(tag, {}).get("date")
+    return f"{tag} ({date})" if date else tag
+
+
 def url(tag: str) -> str:
     """Where to read a source: its address, else its repository path."""
     src = sources().get(tag, {})

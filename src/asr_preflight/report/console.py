@@ -84,6 +84,13 @@ def _header(result: CheckResult, console: Console) -> None:
         )
     )
     console.print(_verdict_line(result))
+    newest = max((r.docs for r in result.rules), key=lambda d: d.rsplit("(", 1)[-1])
+    console.print(
+        Text(
+            f"rules follow the ASR docs up to {newest}; `asr-preflight rules` dates each one",
+            style="dim",
+        )
+    )
 
 
 def _input_problems(result: CheckResult, console: Console) -> None:

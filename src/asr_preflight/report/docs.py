@@ -26,7 +26,13 @@ def rules_markdown() -> str:
             code = (
                 f" — predicts ASR error{'s' if len(r.codes) > 1 else ''} {codes}" if codes else ""
             )
-            lines += [f"### {r.id}: {r.title}", "", f"{r.description}{code}", "", "Sources:"]
+            lines += [
+                f"### {r.id}: {r.title}",
+                "",
+                f"{r.description}{code}",
+                "",
+                f"Follows: {r.docs}. Sources:",
+            ]
             lines += [f"- {ref}" for ref in r.citations] + [""]
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from asr_preflight.context import Context
 from asr_preflight.findings import Area, Finding, Status
-from asr_preflight.knowledge.data import cite, url
+from asr_preflight.knowledge.data import cite, dated, sources, url
 from asr_preflight.model.entities import VirtualMachine
 
 
@@ -149,6 +149,12 @@ class Rule:
     def references(self) -> tuple[str, ...]:
         """Addresses of the docs the rule rests on (what each finding carries)."""
         return tuple(dict.fromkeys(url(tag) for tag in self.sources))
+
+    @cached_property
+    def docs(self) -> str:
+        """The newest doc version the rule rests on, dated: what its verdicts follow."""
+        newest = max(self.sources, key=lambda tag: sources().get(tag, {}).get("date", ""))
+        return dated(newest)
 
     @cached_property
     def citations(self) -> tuple[str, ...]:
