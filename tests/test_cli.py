@@ -408,3 +408,11 @@ def test_rules_and_the_report_say_which_docs_version_they_follow():
     assert all("(20" in r["docs"] for r in rules), "every rule's docs are dated"
     table = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB).stdout
     assert "rules follow the ASR docs up to SM-2026 (2026-01-01)" in table
+
+
+def test_each_quota_figure_names_the_export_it_came_from():
+    plan = json.loads(cli("plan", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json").stdout)
+    cores = {(q["subscription"], q["quota"]): q for q in plan["quota"]}
+    prod, dev = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    assert cores[(prod, "cores")]["source"].endswith("usages-centralus.json")
+    assert cores[(dev, "cores")]["state"] == "unknown" and cores[(dev, "cores")]["source"] == ""

@@ -41,6 +41,7 @@ class QuotaCheck:
     state: QuotaState
     current: int | None = None
     limit: int | None = None
+    source: str = ""  # the usages export the figures came from
 
     @property
     def free(self) -> int | None:
@@ -90,6 +91,7 @@ class DemandBook:
                     QuotaState.SHORT if short else QuotaState.ENOUGH,
                     usage.current,
                     usage.limit,
+                    usage.file,
                 )
             )
         return checks

@@ -923,6 +923,7 @@ def _usages(reader: Reader, snapshot: Snapshot) -> list[Usage]:
                     current=int(current),
                     limit=int(limit),
                     subscription_id=block.subscription_id,
+                    file=block.file,
                 )
             )
     return out

@@ -247,6 +247,7 @@ class Usage(Struct, frozen=True):
     current: int
     limit: int
     subscription_id: str | None = None
+    file: str = ""  # the export it came from
 
 
 class Endpoint(Struct, frozen=True):

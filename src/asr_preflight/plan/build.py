@@ -305,4 +305,5 @@ def _ask(check: QuotaCheck) -> QuotaAsk:
         current=check.current,
         limit=check.limit,
         request_limit=check.new_limit if check.state.value == "short" else None,
+        source=check.source,
     )

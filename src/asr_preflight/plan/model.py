@@ -51,6 +51,7 @@ class QuotaAsk(msgspec.Struct):
     current: int | None
     limit: int | None
     request_limit: int | None  # the limit to ask for, when short
+    source: str = ""  # the usages export the current and limit figures came from
 
 
 class TargetPlan(msgspec.Struct):

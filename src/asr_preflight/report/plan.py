@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -65,6 +67,8 @@ def render(plan: TargetPlan, console: Console) -> None:
             console.print(Text(f"Quota, subscription {subscription}", style="bold"))
         free = "?" if ask.limit is None or ask.current is None else ask.limit - ask.current
         line = f"  {ask.quota} in {display(ask.region)}: needs {ask.needed}, free {free}"
+        if ask.source:
+            line += f" (from {Path(ask.source).name})"
         if ask.state == "short":
             console.print(
                 Text.assemble(line, (f"  → request a limit of {ask.request_limit}", "bold red"))

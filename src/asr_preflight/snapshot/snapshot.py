@@ -53,6 +53,7 @@ class UsageBlock(msgspec.Struct):
     location: str
     value: list[Any]
     subscription_id: str | None = None
+    file: str = ""  # where the usages came from: quota figures name it
 
 
 class MembershipBlock(msgspec.Struct):
@@ -254,6 +255,7 @@ def _add_usages(snap: Snapshot, records: list[Any], doc: detect.Document, file: 
             location=known,
             value=values,
             subscription_id=subscription.lower() if subscription else None,
+            file=str(file),
         )
     )
     return True
