@@ -868,7 +868,8 @@ def _sku(_: Reader, record: raw.SkuRecord) -> VmSku | None:
     capabilities = {c.name: c.value for c in record.capabilities if c.name and c.value}
     return VmSku(
         name=name,
-        family=record.family,
+        # Azure prints it for every VM size; quota is counted per family
+        family=required(record.family, "$.family", "the size's family"),
         locations=tuple(_region(x) for x in record.locations),
         zones={
             _region(info.location): tuple(info.zones or ())
