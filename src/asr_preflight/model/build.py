@@ -144,7 +144,7 @@ def build_estate(snapshot: Snapshot) -> Estate:
     disks = {ids.key(d.id): d for _, d in reader.each(DISK, raw.DiskRecord) if d.id}
     vm_records = _merged_vms(reader)
     estate.vms = {vm.key: vm for vm in (_vm(reader, i, r, disks) for i, r in vm_records) if vm}
-    _extensions(estate, reader, [r for _, r in vm_records])
+    _extensions(estate, reader, vm_records)
     estate.disk_encryption_sets = {ids.key(d.id): d for d in every(DISK_ENCRYPTION_SET)}
     for kind in (KEY_VAULT, MANAGED_HSM):
         estate.key_vaults.update((ids.key(v.id), v) for v in every(kind))
@@ -414,29 +414,43 @@ def _first_size(disk: raw.DiskProperties | raw.VmDisk | None) -> float | None:
     return disk.disk_size_gb if disk.disk_size_gb is not None else disk.disk_size_gb_az
 
 
-def _extensions(estate: Estate, reader: Reader, vms: list[raw.VmRecord]) -> None:
+def _extensions(estate: Estate, reader: Reader, vms: list[tuple[int, raw.VmRecord]]) -> None:
     """Extensions from `az vm extension list` and from the `resources` `az vm show` embeds.
     Only public settings are kept: protected settings are never read."""
     embedded = [
-        msgspec.structs.replace(r, id=f"{vm.id}/extensions/{r.name or ''}") if not r.id else r
-        for vm in vms
-        for r in vm.resources or ()
+        (index, position, vm, _with_id(vm, r))
+        for index, vm in vms
+        for position, r in enumerate(vm.resources or ())
     ]
     exported = reader.build(VM_EXTENSION, raw.ExtensionRecord, _extension)
-    built = [*exported, *(_embedded_extension(reader, r) for r in embedded)]
+    built = [*exported, *(_embedded_extension(reader, *e) for e in embedded)]
     for ext in built:
         if ext is not None:
             estate.extensions.setdefault(ext.vm_key, {})[ids.key(ext.id)] = ext
     estate.extensions_known = bool(embedded)  # or an extension export: see build_estate
 
 
-def _embedded_extension(reader: Reader, record: raw.ExtensionRecord) -> VmExtension | None:
-    """An extension `az vm show` embeds: one that cannot be read leaves extensions incomplete."""
+def _with_id(vm: raw.VmRecord, record: raw.ExtensionRecord) -> raw.ExtensionRecord:
+    if record.id:
+        return record
+    return msgspec.structs.replace(record, id=f"{vm.id}/extensions/{record.name or ''}")
+
+
+def _embedded_extension(
+    reader: Reader, vm_index: int, position: int, vm: raw.VmRecord, record: raw.ExtensionRecord
+) -> VmExtension | None:
+    """An extension `az vm show` embeds: one that cannot be read leaves extensions incomplete.
+    It is reported where it sits, inside its VM's record, whose file says where to look."""
     try:
         return _extension(record)
     except Unreadable as exc:
         reader.report(
-            VM_EXTENSION, 0, exc.path, f"{exc.expected} (embedded in VM {record.id})", record.id
+            VM_EXTENSION,
+            vm_index,
+            f"$.resources[{position}]{exc.path[1:]}",
+            f"{exc.expected} (embedded in VM {vm.id})",
+            record.id,
+            origin_kind=VM,
         )
         return None
 

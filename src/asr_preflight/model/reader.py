@@ -86,8 +86,11 @@ class Reader:
         path: str,
         expected: str,
         resource_id: str | None,
+        origin_kind: str | None = None,
     ) -> None:
-        file, where = self.snapshot.origin_of(kind, index)
+        """`origin_kind`: the kind whose record `index` points at, when the problem sits inside
+        a record of another kind (an extension embedded in its VM)."""
+        file, where = self.snapshot.origin_of(origin_kind or kind, index)
         self.left_out[kind] = self.left_out.get(kind, 0) + 1
         self.problems.append(
             InputProblem(
