@@ -496,3 +496,15 @@ def test_an_unlabelled_usage_counts_for_no_one_among_several_subscriptions(tmp_p
     other = "33333333-3333-4333-8333-333333333333"
     estate = _usage_estate(tmp_path, [SUB, other])
     assert estate.usages_for(SUB, "centralus") == estate.usages_for(other, "centralus") == []
+
+
+def test_a_vm_disk_without_managed_disk_or_vhd_is_unreadable_not_unencrypted(estate, tmp_path):
+    """Found by make fuzz: a data disk whose managedDisk was null read as managed and without a
+    disk encryption set, so the CMK check passed for a VM that has one."""
+    estate.vm1["storageProfile"]["dataDisks"] = [
+        {"lun": 0, "name": "data0", "diskSizeGB": 64, "managedDisk": None}
+    ]
+    model = build_estate(load_snapshot(estate.write(tmp_path)))
+    assert model.vms == {}
+    [problem] = [p for p in model.problems if p.kind == "microsoft.compute/virtualmachines"]
+    assert "managedDisk or vhd" in problem.expected and problem.file.endswith("vms.json")

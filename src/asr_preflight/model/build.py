@@ -380,6 +380,13 @@ def _agent_status(agent: raw.VmAgent | None) -> str | None:
 
 def _disk_ref(d: raw.VmDisk, role: str, disks: dict[str, raw.DiskRecord]) -> DiskRef:
     managed = d.managed_disk
+    if managed is None and d.vhd is None and d.diff_disk_settings is None:
+        # Azure prints one of the three: without them, whether the disk is managed, and its
+        # encryption set, are not known.
+        raise Unreadable(
+            f"$.storageProfile.{'osDisk' if role == 'os' else 'dataDisks[]'}",
+            f"expected the {role} disk {d.name or ''}'s managedDisk or vhd",
+        )
     managed_id = managed.id if managed else None
     resource = disks.get(ids.key(managed_id)) if managed_id else None
     rp = settings(resource) if resource else None
