@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +85,9 @@ def test_table_wraps_prose_at_80_columns_and_never_a_command():
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     commands = [
-        line.strip() for line in lines if line.lstrip().startswith(("az ", "asr-preflight "))
+        line.strip()
+        for line in lines
+        if line.lstrip().startswith(("az ", "asr-preflight ", "snapshot "))
     ]
     assert max(len(line) for line in lines if line.strip() not in commands) <= 80
     assert "\x1b[" not in result.stdout
@@ -109,6 +112,15 @@ def test_table_tells_the_verdicts_first_and_last_and_each_vm_in_words():
     assert text.index("What to fix") < text.index("Next steps") < text.rindex(verdicts)
     assert "asr-preflight plan --snapshot" in text
     assert len(lines) < 450
+
+
+def test_a_deep_snapshot_folder_is_printed_whole_and_moves_nothing(tmp_path):
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6, "contoso")
+    shutil.copytree(EXAMPLE, deep)
+    result = cli("check", "--snapshot", str(deep), *PAIR, "--principal-id", BOB)
+    lines = [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
+    assert lines[1] == "17 VMs: ready 2   blocked 14   unknown 1"
+    assert lines[2] == f"snapshot {deep}"
 
 
 def test_details_lists_every_area_and_the_passes():

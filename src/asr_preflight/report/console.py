@@ -76,14 +76,10 @@ def _verdict_line(result: CheckResult) -> Text:
 
 def _header(result: CheckResult, console: Console) -> None:
     ctx = result.context
-    console.print(
-        Text.assemble(
-            ("ASR readiness ", "bold"),
-            _question(result),
-            f"  ·  snapshot {ctx.estate.snapshot.origin}",
-        )
-    )
+    console.print(Text.assemble(("ASR readiness ", "bold"), _question(result)))
     console.print(_verdict_line(result))
+    # a path is never wrapped: it is copied whole, however deep the folder
+    console.print(Text(f"snapshot {ctx.estate.snapshot.origin}", style="dim"), soft_wrap=True)
     newest = max((r.docs for r in result.rules), key=lambda d: d.rsplit("(", 1)[-1])
     console.print(
         Text(
