@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builders import SUB, rid
+from builders import SUB, rid, sku
 
 
 def _plan(estate, tmp_path, **options):
@@ -77,3 +77,17 @@ def test_cache_account_is_reused_and_disks_keep_their_type(estate, tmp_path):
     [vm] = plan.vms
     assert [(d.source_sku, d.replica_sku) for d in vm.disks] == [("Premium_LRS", "Premium_LRS")]
     assert f"/subscriptions/{SUB}" in vm.id
+
+
+def test_a_smaller_target_size_is_in_the_plan_with_the_sizes_that_are_not(estate, tmp_path):
+    estate.vm1["hardwareProfile"]["vmSize"] = "Standard_E64s_v5"
+    estate.files["skus-eastus.json"].append(
+        sku("Standard_E64s_v5", "standardESv5Family", 64, 512, "eastus")
+    )
+    estate.files["skus-centralus.json"] = [
+        sku("Standard_E8s_v5", "standardESv5Family", 8, 64, "centralus"),
+        sku("Standard_E64ds_v5", "standardEDSv5Family", 64, 512, "centralus"),
+    ]
+    [vm] = _plan(estate, tmp_path).vms
+    assert (vm.target_size, vm.larger_sizes) == ("Standard_E8s_v5", ["Standard_E64ds_v5"])
+    assert vm.smaller.startswith("1/8 of the vCPUs")

@@ -162,3 +162,45 @@ def test_capacity_reservation_does_not_carry_over(estate, tmp_path):
         }
     }
     assert statuses(estate.run(tmp_path, "ASR-CAP-004")) == ["warn"]
+
+
+def _large_source(estate):
+    estate.vm1["hardwareProfile"]["vmSize"] = "Standard_E64s_v5"
+    estate.files["skus-eastus.json"].append(
+        sku("Standard_E64s_v5", "standardESv5Family", 64, 512, "eastus")
+    )
+
+
+def test_a_smaller_size_warns_with_the_ratio_and_the_sizes_that_keep_the_capacity(estate, tmp_path):
+    _large_source(estate)
+    estate.files["skus-centralus.json"] = [
+        sku("Standard_E8s_v5", "standardESv5Family", 8, 64, "centralus"),
+        sku("Standard_D64s_v5", "standardDSv5Family", 64, 256, "centralus"),
+        sku("Standard_M64s", "standardMSFamily", 64, 1024, "centralus"),
+        sku("Standard_E64ds_v5", "standardEDSv5Family", 64, 512, "centralus"),
+    ]
+    estate.files["usages-centralus.json"].append(
+        {"currentValue": 10, "limit": 100, "name": {"value": "standardEDSv5Family"}}
+    )
+    [finding] = estate.run(tmp_path, "ASR-CAP-001")
+    assert finding.status == "warn" and "Standard_E8s_v5 (same family" in finding.message
+    assert "1/8 of the vCPUs (8 of 64) and 1/8 of the memory (64 of 512 GiB)" in finding.message
+    # any family, nearest first; D64s_v5 has the vCPUs but not the memory, so it is not named
+    larger = finding.message[finding.message.index("keep them:") :]
+    assert larger.index("Standard_E64ds_v5") < larger.index("Standard_M64s")
+    assert "Standard_D64s_v5" not in larger
+    assert "standardEDSv5Family: 90 free" in larger
+    assert "standardMSFamily: free quota not exported" in larger
+    assert "set the target size to Standard_E64ds_v5" in finding.remedy
+
+
+def test_a_smaller_size_with_nothing_larger_says_so(estate, tmp_path):
+    _large_source(estate)
+    estate.files["skus-centralus.json"] = [
+        sku("Standard_E8s_v5", "standardESv5Family", 8, 64, "centralus"),
+        sku("Standard_E48s_v5", "standardESv5Family", 48, 384, "centralus"),
+    ]
+    [finding] = estate.run(tmp_path, "ASR-CAP-001")
+    assert finding.status == "warn"
+    assert "75% of the vCPUs (48 of 64) and 75% of the memory" in finding.message
+    assert "no size offered in Central US keeps them" in finding.message

@@ -149,6 +149,36 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Shrink:
+    """A closest size smaller than the source: how much smaller, and the sizes that are not.
+
+    ASR prefers the source's family, so a missing E64s_v5 can become an E8s_v5; the workload then
+    fails over onto an eighth of its CPUs. The larger sizes are in any family, closest first."""
+
+    source_vcpus: float
+    source_memory: float
+    vcpus: float
+    memory: float
+    larger: tuple[Candidate, ...]  # fitting sizes that keep the source's vCPUs and memory
+
+    def describe(self) -> str:
+        return (
+            f"{_share(self.vcpus, self.source_vcpus)} of the vCPUs "
+            f"({self.vcpus:g} of {self.source_vcpus:g}) and "
+            f"{_share(self.memory, self.source_memory)} of the memory "
+            f"({self.memory:g} of {self.source_memory:g} GiB)"
+        )
+
+
+def _share(part: float, whole: float) -> str:
+    ratio = part / whole if whole else 1.0
+    if ratio >= 1:
+        return "all"
+    inverse = whole / part if part else math.inf
+    return f"1/{inverse:g}" if inverse == int(inverse) else f"{ratio:.0%}"
+
+
+@dataclass(frozen=True, slots=True)
 class SizeChoice:
     choice: Choice
     size: str | None
@@ -156,6 +186,7 @@ class SizeChoice:
     vcpus: float | None
     zone: str | None
     reason: str
+    shrink: Shrink | None = None  # set when the closest size is smaller than the source
 
 
 class Sizer:
@@ -250,6 +281,7 @@ class Sizer:
             needs.zone,
             f"{why_not}; {best.name} ({family}, {best.vcpus:g} vCPUs, "
             f"{best.memory:g} GiB) is the closest size that fits",
+            _shrink(best, baseline, fitting),
         )
 
     def _blockers(self, needs: Needs) -> str:
@@ -261,6 +293,17 @@ class Sizer:
             need for need in needs.describe() if all(need in c.unmet(needs) for c in available)
         ]
         return " and ".join(alone or needs.describe())
+
+
+def _shrink(best: Candidate, source: VmSku, fitting: list[Candidate]) -> Shrink | None:
+    vcpus, memory = source.vcpus or 0.0, source.memory_gib or 0.0
+    if best.vcpus >= vcpus and best.memory >= memory:
+        return None
+    larger = sorted(
+        (c for c in fitting if c.vcpus >= vcpus and c.memory >= memory),
+        key=lambda c: _rank(c, source)[2:],  # nearest first, whatever the family
+    )
+    return Shrink(vcpus, memory, best.vcpus, best.memory, tuple(larger[:3]))
 
 
 def _rank(candidate: Candidate, source: VmSku) -> tuple[bool, bool, float, float, str]:

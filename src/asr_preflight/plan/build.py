@@ -109,6 +109,8 @@ def build_plan(ctx: Context) -> PlanResult:
                 target_virtual_networks=vm_vnets,
                 availability_set=availability_set,
                 disks=[_replica(d, premium_blocked) for d in vm.disks or ()],
+                smaller=choice.shrink.describe() if choice.shrink else None,
+                larger_sizes=[c.name for c in choice.shrink.larger] if choice.shrink else [],
             )
         )
         if vm.zones and not sizer.region_has_zones:

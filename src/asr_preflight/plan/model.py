@@ -38,6 +38,9 @@ class VmPlan(msgspec.Struct):
     target_virtual_networks: list[str]
     availability_set: str | None
     disks: list[DiskPlan]
+    # when the target size is smaller than the source: by how much, and sizes that are not
+    smaller: str | None = None
+    larger_sizes: list[str] = msgspec.field(default_factory=list)
 
 
 class QuotaAsk(msgspec.Struct):

@@ -59,6 +59,9 @@ def render(plan: TargetPlan, console: Console) -> None:
     changed = [vm for vm in plan.vms if vm.choice != "same"]
     for vm in changed:
         console.print(Text.assemble("  ", (vm.name, "bold"), f": {vm.reason}"))
+        if vm.smaller:
+            keep = ", ".join(vm.larger_sizes) or "none offered"
+            console.print(f"    smaller than today: {vm.smaller}; sizes that are not: {keep}")
     console.print()
     subscription = None
     for ask in sorted(plan.quota, key=lambda a: (a.subscription, a.region, a.quota.lower())):

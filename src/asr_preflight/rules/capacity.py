@@ -4,9 +4,10 @@ the target subscription's quotas hold for everything the plan creates (plan/buil
 from __future__ import annotations
 
 from asr_preflight.analysis.quota import QuotaCheck, QuotaState
-from asr_preflight.analysis.sizing import Choice
+from asr_preflight.analysis.sizing import Candidate, Choice, SizeChoice
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.regions import display
+from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.plan.build import COMPUTE
 from asr_preflight.rules.base import Context, Out, rule, vms_with
 
@@ -36,6 +37,8 @@ def target_size(ctx: Context, out: Out) -> None:
         choice = sizes[vm.key]
         if choice.choice is Choice.SAME:
             out.pass_(vm.id, choice.reason)
+        elif choice.choice is Choice.CLOSEST and choice.shrink is not None:
+            _report_shrink(ctx, out, vm, choice)
         elif choice.choice is Choice.CLOSEST:
             out.warn(
                 vm.id,
@@ -55,6 +58,37 @@ def target_size(ctx: Context, out: Out) -> None:
             out.unknown(
                 vm.id, choice.reason, export_skus(vm.location if exported else ctx.target_region)
             )
+
+
+def _report_shrink(ctx: Context, out: Out, vm: VirtualMachine, choice: SizeChoice) -> None:
+    """A smaller target size is a capacity risk: say how much smaller, and which sizes are not,
+    with the quota each would take."""
+    shrink, region = choice.shrink, display(ctx.target_region)
+    assert shrink is not None
+    free = {
+        u.name.lower(): u.limit - u.current
+        for u in ctx.estate.usages_for(ctx.target_subscription_of(vm), ctx.target_region)
+    }
+
+    def quota(size: Candidate) -> str:
+        left = free.get(size.family.lower())
+        stock = "free quota not exported" if left is None else f"{left} free"
+        return f"{size.name} ({size.vcpus:g} vCPUs, {size.memory:g} GiB; {size.family}: {stock})"
+
+    if shrink.larger:
+        larger = f"sizes in {region} that keep them: " + ", ".join(map(quota, shrink.larger))
+        remedy = (
+            f"set the target size to {shrink.larger[0].name} (or another that keeps the "
+            f"VM's capacity) when enabling replication, and request quota if it is short"
+        )
+    else:
+        larger = f"no size offered in {region} keeps them"
+        remedy = "test the workload on the smaller size, or choose another target region"
+    out.warn(
+        vm.id,
+        f"{choice.reason}, but it has only {shrink.describe()}; {larger}",
+        remedy,
+    )
 
 
 def _request(check: QuotaCheck) -> str:
