@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from asr_preflight.engine import CheckResult, Scope, run_check, select_vms
+from asr_preflight.engine import CheckResult, Scope, run_check, select_vms, split_protected
 from asr_preflight.findings import Finding
 from asr_preflight.model import build_estate
 from asr_preflight.rules import REGISTRY, Context
@@ -274,6 +274,41 @@ class Estate:
             },
         }
 
+    def protected_item(
+        self, vm: dict[str, Any], size: str = "Standard_D2s_v5", health: str = "Normal"
+    ) -> dict[str, Any]:
+        """An A2A replication protected item of the REST list, as the vault rsv-dr holds it."""
+        disks = [vm["storageProfile"]["osDisk"], *vm["storageProfile"]["dataDisks"]]
+        container = (
+            "vaults/rsv-dr/replicationFabrics/asr-a2a-default-eastus/"
+            "replicationProtectionContainers/asr-a2a-default-eastus-container"
+        )
+        return {
+            "id": rid("rg-dr", "Microsoft.RecoveryServices", container)
+            + f"/replicationProtectedItems/{vm['vmId']}",
+            "name": vm["vmId"],
+            "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/"
+            "replicationProtectionContainers/replicationProtectedItems",
+            "properties": {
+                "friendlyName": vm["name"],
+                "protectedItemType": "A2AReplicationProtectedItem",
+                "protectionState": "Protected",
+                "replicationHealth": health,
+                "healthErrors": [],
+                "providerSpecificDetails": {
+                    "instanceType": "A2A",
+                    "fabricObjectId": vm["id"],
+                    "primaryFabricLocation": "eastus",
+                    "recoveryFabricLocation": "centralus",
+                    "recoveryAzureVMSize": size,
+                    "rpoInSeconds": 41,
+                    "protectedManagedDisks": [
+                        {"diskId": d["managedDisk"]["id"], "diskName": d["name"]} for d in disks
+                    ],
+                },
+            },
+        }
+
     def disk(self, name: str, size: int, sku_name: str, rg: str = "rg-app") -> dict[str, Any]:
         return {
             "id": rid(rg, "Microsoft.Compute", f"disks/{name}"),
@@ -345,11 +380,13 @@ class Estate:
         options.setdefault("principal_id", PRINCIPAL)
         vms = select_vms(estate, Scope("eastus", options.get("target", "centralus")))
         options.pop("target", None)
+        vms, protected = split_protected(estate, vms)
         context = Context(
             estate=estate,
             source_region="eastus",
             target_region=options.pop("target_region", "centralus"),
             vms=vms,
+            protected_vms=protected,
             **options,
         )
         return run_check(context)

@@ -63,7 +63,7 @@ def test_json_report_validates_against_the_documented_schema():
     assert {vm["verdict"] for vm in report["vms"]} == {"ready", "blocked", "unknown"}
     assert report["summary"]["verdicts"] == {
         v: sum(1 for vm in report["vms"] if vm["verdict"] == v)
-        for v in ("ready", "blocked", "unknown")
+        for v in ("ready", "blocked", "unknown", "protected")
     }
 
 

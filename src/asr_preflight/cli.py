@@ -32,7 +32,7 @@ from asr_preflight.cli_options import (
     region_option,
     zone_option,
 )
-from asr_preflight.engine import Scope, run_check, select_vms
+from asr_preflight.engine import Scope, run_check, select_vms, split_protected
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.export_script import export_script
 from asr_preflight.findings import Status, Verdict
@@ -200,6 +200,7 @@ def _context(
     target = region_option(target_region, "--target-region", exported)
     zone = zone_option(target_zone, source, target)
     vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
+    new, protected = split_protected(estate, vms)
     if not vms:
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
         filters = [f"--vm {v}" for v in vm] + [f"--resource-group {g}" for g in resource_group]
@@ -214,7 +215,8 @@ def _context(
         estate=estate,
         source_region=source,
         target_region=target,
-        vms=vms,
+        vms=new,
+        protected_vms=protected,
         target_subscription=target_subscription.lower() if target_subscription else None,
         target_resource_group=target_resource_group,
         principal_id=principal_id,

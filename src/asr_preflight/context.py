@@ -28,6 +28,8 @@ class Context:
     cache_accounts: tuple[str, ...] = ()  # storage account ids or names chosen as cache
     vault_id: str | None = None
     target_zone: str | None = None  # the zone to fail over to; None: each VM keeps its own
+    # VMs in scope that a vault already replicates: reported on, not checked as new enablements
+    protected_vms: tuple[VirtualMachine, ...] = ()
 
     @property
     def zone_to_zone(self) -> bool:

@@ -47,14 +47,45 @@ def select_vms(estate: Estate, scope: Scope) -> list[VirtualMachine]:
             and (not groups or vm.resource_group.lower() in groups)
             and (not names or vm.name.lower() in names or vm.key in names)
         ),
-        key=lambda vm: (vm.subscription_id, vm.resource_group.lower(), vm.name.lower()),
+        key=_order,
     )
+
+
+def split_protected(
+    estate: Estate, vms: list[VirtualMachine]
+) -> tuple[list[VirtualMachine], tuple[VirtualMachine, ...]]:
+    """The VMs to enable, and those a vault already replicates (their own verdict)."""
+    protected = tuple(vm for vm in vms if vm.key in estate.protected_items)
+    if not protected:
+        return vms, ()
+    return [vm for vm in vms if vm.key not in estate.protected_items], protected
 
 
 def run_check(context: Context, rules: list[Rule] | None = None) -> CheckResult:
     rules = rules if rules is not None else all_rules()
     findings = [finding for rule in rules for finding in rule.run(context)]
-    return CheckResult(context, findings, verdicts(context.vms, findings), rules)
+    decided = verdicts(context.vms, findings)
+    if context.protected_vms:
+        decided = sorted(
+            decided + _protected_verdicts(context.protected_vms, findings),
+            key=lambda v: _order(v.vm),
+        )
+    return CheckResult(context, findings, decided, rules)
+
+
+def _order(vm: VirtualMachine) -> tuple[str, str, str]:
+    return (vm.subscription_id, vm.resource_group.lower(), vm.name.lower())
+
+
+def _protected_verdicts(
+    vms: tuple[VirtualMachine, ...], findings: list[Finding]
+) -> list[VmVerdict]:
+    """`protected`, with the replication rules that fail for the VM (its health) as reasons."""
+    failing: dict[str, set[str]] = defaultdict(set)
+    for finding in findings:
+        if finding.status is Status.FAIL and finding.resource_id:
+            failing[ids.key(finding.resource_id)].add(finding.rule)
+    return [VmVerdict(vm, Verdict.PROTECTED, tuple(sorted(failing[vm.key]))) for vm in vms]
 
 
 _EVERY = ""  # the key of findings about no resource: they concern every VM

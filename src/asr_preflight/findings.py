@@ -25,12 +25,14 @@ class Area(StrEnum):
     NETWORKING = "networking"
     VM = "vm"
     PERMISSIONS = "permissions"
+    REPLICATION = "replication"  # VMs already replicated, and how replication will keep up
 
 
 class Verdict(StrEnum):
     READY = "ready"
     BLOCKED = "blocked"
     UNKNOWN = "unknown"
+    PROTECTED = "protected"  # a vault already replicates the VM: not a new enablement
 
 
 class Finding(msgspec.Struct, frozen=True, omit_defaults=True):

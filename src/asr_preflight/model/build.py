@@ -38,6 +38,7 @@ from asr_preflight.model.entities import (
     NetworkMapping,
     NetworkSecurityGroup,
     Permission,
+    ProtectedItem,
     Provider,
     ResourceGroup,
     RoleAssignment,
@@ -93,6 +94,7 @@ NETWORK_MAPPING = (
     "microsoft.recoveryservices/vaults/replicationfabrics/replicationnetworks/"
     "replicationnetworkmappings"
 )
+PROTECTED_ITEM = detect.PROTECTED_ITEMS
 
 # The kinds the model reads; records of any other kind are counted and otherwise ignored.
 USED_KINDS = frozenset(
@@ -117,6 +119,7 @@ USED_KINDS = frozenset(
         MANAGED_HSM,
         VM_EXTENSION,
         NETWORK_MAPPING,
+        PROTECTED_ITEM,
         detect.SKUS,
         detect.USAGES,
         detect.LOCATIONS,
@@ -156,6 +159,9 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.load_balancers = {ids.key(b.id): b for b in every(LOAD_BALANCER)}
     estate.nat_gateways = {ids.key(g.id): g for g in every(NAT_GATEWAY)}
     estate.network_mappings = list(every(NETWORK_MAPPING))
+    estate.protected_items = {
+        ids.key(item.vm_id): item for item in every(PROTECTED_ITEM) if item is not _NOT_A2A
+    }
     estate.route_tables = {ids.key(t.id): t for t in every(ROUTE_TABLE)}
     soft_delete = {
         ids.parent(s.id): _enabled(settings(s).delete_retention_policy)
@@ -739,6 +745,49 @@ def _mapping(_: Reader, record: raw.NetworkMappingRecord) -> NetworkMapping:
     )
 
 
+_NOT_A2A = ProtectedItem("", "", "", None, None, None, None, None)  # another ASR scenario
+
+
+def _protected_item(_: Reader, record: raw.ProtectedItemRecord) -> ProtectedItem:
+    """Items of other scenarios (VMware, Hyper-V) share the type and are not estate VMs."""
+    rid = resource_id(record)
+    p = settings(record)
+    details = p.provider_specific_details
+    if details is None or not details.instance_type:
+        raise Unreadable(_at(record, "providerSpecificDetails.instanceType"), "expected A2A")
+    if details.instance_type.lower() != "a2a":
+        return _NOT_A2A
+    vm_id = required(
+        details.fabric_object_id,
+        _at(record, "providerSpecificDetails.fabricObjectId"),
+        "the source VM's id",
+    )
+    managed, unmanaged = details.protected_managed_disks, details.protected_disks
+    disks = None
+    if managed is not None or unmanaged is not None:
+        disks = tuple(d.disk_id for d in managed or () if d.disk_id) + tuple(
+            d.disk_uri for d in unmanaged or () if d.disk_uri
+        )
+    return ProtectedItem(
+        id=rid,
+        vm_id=vm_id,
+        vault_id=rid[: rid.lower().index("/replicationfabrics/")],
+        recovery_region=_region(details.recovery_fabric_location)
+        if details.recovery_fabric_location
+        else None,
+        recovery_size=details.recovery_azure_vm_size,
+        disk_ids=disks,
+        protection_state=p.protection_state,
+        health=p.replication_health,
+        health_errors=tuple(
+            f"{e.error_code}: {e.error_message}" if e.error_code else e.error_message or ""
+            for e in p.health_errors or ()
+            if e.error_code or e.error_message
+        ),
+        rpo_seconds=details.rpo_in_seconds,
+    )
+
+
 def _route_table(_: Reader, record: raw.RouteTableRecord) -> RouteTable:
     """A route table whose routes were not exported or not understood is left out: the path
     through it is unknown, never "no routes"."""
@@ -1147,6 +1196,7 @@ _BUILDERS: dict[str, tuple[type[Any], Any]] = {
     LOAD_BALANCER: (raw.LbRecord, _lb),
     NAT_GATEWAY: (raw.NatRecord, _nat),
     NETWORK_MAPPING: (raw.NetworkMappingRecord, _mapping),
+    PROTECTED_ITEM: (raw.ProtectedItemRecord, _protected_item),
     ROUTE_TABLE: (raw.RouteTableRecord, _route_table),
     VAULT: (raw.VaultRecord, _vault),
     RESOURCE_GROUP: (raw.ResourceGroupRecord, _resource_group),

@@ -163,6 +163,26 @@ class NetworkMapping(Struct, frozen=True):
     state: str | None = None
 
 
+class ProtectedItem(Struct, frozen=True):
+    """A VM that a vault already replicates (an A2A replication protected item)."""
+
+    id: str
+    vm_id: str  # the source VM
+    vault_id: str
+    recovery_region: str | None
+    recovery_size: str | None
+    # disks replicated, by id or URI; None: not exported, so drift in disks cannot be told
+    disk_ids: tuple[str, ...] | None
+    protection_state: str | None
+    health: str | None  # Normal | Warning | Critical
+    health_errors: tuple[str, ...] = ()
+    rpo_seconds: int | None = None
+
+    @property
+    def vault_name(self) -> str:
+        return self.vault_id.rstrip("/").rsplit("/", 1)[-1]
+
+
 class Route(Struct, frozen=True):
     name: str
     address_prefix: str

@@ -17,6 +17,7 @@ from asr_preflight.model.entities import (
     NetworkInterface,
     NetworkMapping,
     NetworkSecurityGroup,
+    ProtectedItem,
     Provider,
     ResourceGroup,
     RoleAssignment,
@@ -73,6 +74,7 @@ class Estate:
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
     nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
     network_mappings: list[NetworkMapping] = field(default_factory=list)
+    protected_items: dict[str, ProtectedItem] = field(default_factory=dict)  # by source VM key
     disk_encryption_sets: dict[str, DiskEncryptionSet] = field(default_factory=dict)
     key_vaults: dict[str, KeyVault] = field(default_factory=dict)  # and Managed HSM pools
     extensions: dict[str, dict[str, VmExtension]] = field(default_factory=dict)  # by VM key

@@ -528,6 +528,41 @@ class NetworkMappingRecord(NetworkMappingProperties):
     properties: NetworkMappingProperties | None = None
 
 
+class ProtectedDisk(Schema):
+    disk_id: str | None = None  # managed disks
+    disk_uri: str | None = None  # unmanaged disks
+
+
+class HealthError(Schema):
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class ReplicationDetails(Schema):
+    """`providerSpecificDetails`; only A2A (Azure to Azure) items are Azure VMs of an estate."""
+
+    instance_type: str | None = None
+    fabric_object_id: str | None = None  # the source VM's ARM id
+    recovery_azure_vm_size: str | None = field(default=None, name="recoveryAzureVMSize")
+    primary_fabric_location: str | None = None
+    recovery_fabric_location: str | None = None
+    protected_managed_disks: list[ProtectedDisk] | None = None
+    protected_disks: list[ProtectedDisk] | None = None
+    rpo_in_seconds: int | None = None
+
+
+class ProtectedItemProperties(Record):
+    friendly_name: str | None = None
+    protection_state: str | None = None
+    replication_health: str | None = None
+    health_errors: list[HealthError] | None = None
+    provider_specific_details: ReplicationDetails | None = None
+
+
+class ProtectedItemRecord(ProtectedItemProperties):
+    properties: ProtectedItemProperties | None = None
+
+
 # --- subscriptions, providers, locations -------------------------------------------------------
 
 

@@ -118,6 +118,11 @@ def build_plan(ctx: Context) -> PlanResult:
                 f"{vm.name}: {display(target)} has no availability zones; the "
                 "replica is a single instance"
             )
+    notes.extend(
+        f"{vm.name}: already replicated by vault "
+        f"{estate.protected_items[vm.key].vault_name}; nothing to create"
+        for vm in ctx.protected_vms
+    )
     caches = _plan_cache_accounts(ctx, book)
     vault = target_vault(ctx)
     vault_plan = (

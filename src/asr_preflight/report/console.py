@@ -19,7 +19,12 @@ from asr_preflight.findings import Area, Finding, Status, Verdict
 from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
 
-_VERDICT_STYLE = {Verdict.READY: "green", Verdict.BLOCKED: "bold red", Verdict.UNKNOWN: "yellow"}
+_VERDICT_STYLE = {
+    Verdict.READY: "green",
+    Verdict.BLOCKED: "bold red",
+    Verdict.UNKNOWN: "yellow",
+    Verdict.PROTECTED: "cyan",
+}
 _STATUS_STYLE = {
     Status.FAIL: "bold red",
     Status.UNKNOWN: "yellow",
@@ -71,6 +76,11 @@ def _verdict_line(result: CheckResult) -> Text:
         (f"blocked {counts[Verdict.BLOCKED]}", _VERDICT_STYLE[Verdict.BLOCKED]),
         "   ",
         (f"unknown {counts[Verdict.UNKNOWN]}", _VERDICT_STYLE[Verdict.UNKNOWN]),
+        *(
+            ("   ", (f"protected {protected}", _VERDICT_STYLE[Verdict.PROTECTED]))
+            if (protected := counts[Verdict.PROTECTED])
+            else ()
+        ),
     )
 
 
@@ -122,8 +132,9 @@ def _collection_errors(result: CheckResult, console: Console) -> None:
 def _vm_stories(result: CheckResult, console: Console) -> None:
     """Per VM: its verdict and, in words, what decides it (warnings for ready VMs too)."""
     titles = {r.id: r.title for r in result.rules}
+    replication = {r.id for r in result.rules if r.area is Area.REPLICATION}
     by_vm: dict[str, dict[str, Status]] = defaultdict(dict)
-    index = scope_index(result.context.vms)
+    index = scope_index([*result.context.vms, *result.context.protected_vms])
     for finding in result.findings:
         if finding.status not in _SHOWN:
             continue
@@ -142,6 +153,12 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
             )
         )
         rules = by_vm.get(vm.key, {})
+        if item.verdict is Verdict.PROTECTED:
+            # not a new enablement: only how its replication is doing
+            rules = {r: status for r, status in rules.items() if r in replication}
+            for rule, status in sorted(rules.items()):
+                _story_line(console, status, titles.get(rule, rule), rule)
+            continue
         # What decides the verdict: failures for a blocked VM, unknowns for an unknown one,
         # warnings for a ready one; the rest is counted, and listed below.
         wanted = {
@@ -150,20 +167,22 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
             Verdict.READY: Status.WARN,
         }[item.verdict]
         for rule in sorted(r for r, status in rules.items() if status is wanted):
-            console.print(
-                Padding(
-                    Text.assemble(
-                        (_MARK[wanted], _STATUS_STYLE[wanted]),
-                        f" {titles.get(rule, rule)} ",
-                        (f"[{rule}]", "dim"),
-                    ),
-                    (0, 0, 0, 6),
-                )
-            )
+            _story_line(console, wanted, titles.get(rule, rule), rule)
         others = Counter(status for status in rules.values() if status is not wanted)
         if others:
             words = ", ".join(f"{n} {_WORDS[status]}" for status, n in sorted(others.items()))
             console.print(Text(f"      and {words}", style="dim"))
+
+
+def _story_line(console: Console, status: Status, title: str, rule: str) -> None:
+    console.print(
+        Padding(
+            Text.assemble(
+                (_MARK[status], _STATUS_STYLE[status]), f" {title} ", (f"[{rule}]", "dim")
+            ),
+            (0, 0, 0, 6),
+        )
+    )
 
 
 # --- what to fix, grouped ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from asr_preflight.rules import (  # noqa: F401  (imported to register their rul
     guest_os,
     networking,
     permissions,
+    protected,
     storage,
     subscription,
     vault,

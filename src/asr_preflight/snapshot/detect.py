@@ -48,7 +48,13 @@ GUEST_SCHEMA = "asr-preflight/guest-facts"
 
 # Only used for an *empty* export, which has no content to recognise: "az network route-table
 # list" printing [] still tells us there are no route tables, which is not the same as not knowing.
+PROTECTED_ITEMS = (
+    "microsoft.recoveryservices/vaults/replicationfabrics/replicationprotectioncontainers/"
+    "replicationprotecteditems"
+)
 EMPTY_FILE_HINTS: tuple[tuple[str, str], ...] = (
+    ("protected-item", PROTECTED_ITEMS),  # before "vault": vault-protected-items.json
+    ("protecteditem", PROTECTED_ITEMS),
     ("disk-encryption-set", "microsoft.compute/diskencryptionsets"),
     ("keyvault", "microsoft.keyvault/vaults"),
     ("key-vault", "microsoft.keyvault/vaults"),
