@@ -60,7 +60,7 @@ def test_json_report_validates_against_the_documented_schema():
         "remedy",
         "references",
     }
-    assert {vm["verdict"] for vm in report["vms"]} == {"ready", "blocked", "unknown"}
+    assert {vm["verdict"] for vm in report["vms"]} == {"ready", "blocked", "unknown", "protected"}
     assert report["summary"]["verdicts"] == {
         v: sum(1 for vm in report["vms"] if vm["verdict"] == v)
         for v in ("ready", "blocked", "unknown", "protected")
@@ -102,7 +102,7 @@ def test_table_wraps_prose_at_80_columns_and_never_a_command():
 def test_table_tells_the_verdicts_first_and_last_and_each_vm_in_words():
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
     lines = [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
-    verdicts = "17 VMs: ready 2   blocked 14   unknown 1"
+    verdicts = "18 VMs: ready 2   blocked 14   unknown 1   protected 1"
     assert lines[1] == verdicts and lines[-1] == verdicts
     text = result.stdout
     assert "vm-tiny-01 (rg-web) BLOCKED" in text
@@ -119,7 +119,7 @@ def test_a_deep_snapshot_folder_is_printed_whole_and_moves_nothing(tmp_path):
     shutil.copytree(EXAMPLE, deep)
     result = cli("check", "--snapshot", str(deep), *PAIR, "--principal-id", BOB)
     lines = [line.rstrip() for line in result.stdout.splitlines() if line.strip()]
-    assert lines[1] == "17 VMs: ready 2   blocked 14   unknown 1"
+    assert lines[1] == "18 VMs: ready 2   blocked 14   unknown 1   protected 1"
     assert lines[2] == f"snapshot {deep}"
 
 
@@ -410,7 +410,7 @@ def test_check_writes_its_report_with_o_like_the_other_commands(tmp_path):
     out = tmp_path / "report.json"
     result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--output", "json", "-o", str(out))
     assert result.returncode == 1 and result.stdout == ""
-    assert json.loads(out.read_text())["summary"]["vms"] == 17
+    assert json.loads(out.read_text())["summary"]["vms"] == 18
 
 
 def test_rules_and_the_report_say_which_docs_version_they_follow():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from asr_preflight.engine import Scope, run_check, select_vms
+from asr_preflight.engine import Scope, run_check, select_vms, split_protected
 from asr_preflight.model import build_estate
 from asr_preflight.rules import Context, all_rules
 from asr_preflight.snapshot import load_snapshot
@@ -22,10 +22,15 @@ def estate():
 
 
 def check(estate, **options):
-    vms = select_vms(estate, Scope("eastus", "centralus"))
+    vms, protected = split_protected(estate, select_vms(estate, Scope("eastus", "centralus")))
     return run_check(
         Context(
-            estate=estate, source_region="eastus", target_region="centralus", vms=vms, **options
+            estate=estate,
+            source_region="eastus",
+            target_region="centralus",
+            vms=vms,
+            protected_vms=protected,
+            **options,
         )
     )
 
@@ -76,6 +81,8 @@ def test_verdict_per_vm_with_an_owner(estate):
         # Bob owns prod only; dev has no VNet left in Central US and an unregistered provider
         "vm-dev-01": ("blocked", ("ASR-CAP-003", "ASR-PERM-001", "ASR-SUB-002")),
         "vm-dev-02": ("blocked", ("ASR-CAP-003", "ASR-PERM-001", "ASR-SUB-002")),
+        # replicated by rsv-contoso-dr-cus already: resized and given a disk since (warnings)
+        "vm-erp-01": ("protected", ()),
     }
 
 
@@ -93,8 +100,11 @@ def test_every_per_vm_rule_passes_somewhere_and_fails_somewhere(estate):
     assert len(per_vm) >= 14
     # Covered both ways by their unit tests instead: the India-only rule passes outside India,
     # zones/placement needs a zoneless target region, Azure cannot create a disk under 1 GiB, and
-    # disk redundancy only fails for shared disks on Trusted Launch Linux VMs.
-    for rule in sorted(per_vm - {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004", "ASR-ENC-006"}):
+    # disk redundancy only fails for shared disks on Trusted Launch Linux VMs, and the one
+    # protected VM drifted (tests/rules/test_protected.py covers the other outcomes).
+    protected = {"ASR-PROT-001", "ASR-PROT-002", "ASR-PROT-003"}
+    covered = {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004", "ASR-ENC-006", *protected}
+    for rule in sorted(per_vm - covered):
         assert "pass" in seen[rule] and seen[rule] & {"fail", "warn", "unknown"}, rule
 
 
@@ -151,13 +161,13 @@ def test_the_readme_verdict_table_is_what_the_demo_prints(estate):
     table = {}
     for line in (EXAMPLE / "README.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 2 and cells[0] in ("ready", "unknown", "blocked"):
+        if len(cells) == 2 and cells[0] in ("ready", "unknown", "blocked", "protected"):
             table[cells[0]] = {w.strip(",:()") for w in cells[1].split()} & {
                 v.name for v in estate.vms.values()
             }
     result = check(estate, principal_id=BOB)
     demo = {
         verdict: {v.vm.name for v in result.verdicts if v.verdict.value == verdict}
-        for verdict in ("ready", "unknown", "blocked")
+        for verdict in ("ready", "unknown", "blocked", "protected")
     }
     assert table == demo

@@ -141,6 +141,7 @@ step REQUIRED accounts.json az account list --all -o json
 step OPTIONAL extensions.json graph "resources | where type =~ 'microsoft.compute/virtualmachines/extensions' | where location =~ '$SRC'"
 step OPTIONAL key-vaults.json graph "resources | where type =~ 'microsoft.keyvault/vaults'"
 step OPTIONAL network-mappings.json graph "recoveryservicesresources | where type =~ 'microsoft.recoveryservices/vaults/replicationfabrics/replicationnetworks/replicationnetworkmappings'"
+step OPTIONAL protected-items.json graph "recoveryservicesresources | where type =~ 'microsoft.recoveryservices/vaults/replicationfabrics/replicationprotectioncontainers/replicationprotecteditems'"
 step OPTIONAL service-tags.json az network list-service-tags --location "$SRC" --subscription "${SUBSCRIPTIONS[0]}" -o json
 if [ -n "$OID" ]; then
   step OPTIONAL member-groups.json members  # principal

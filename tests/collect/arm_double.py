@@ -97,6 +97,8 @@ GRAPH_KINDS = {
     "microsoft.network/publicipaddresses",
     "microsoft.storage/storageaccounts",
     "microsoft.recoveryservices/vaults",
+    "microsoft.recoveryservices/vaults/replicationfabrics/replicationprotectioncontainers/"
+    "replicationprotecteditems",
     "microsoft.compute/diskencryptionsets",
     "microsoft.keyvault/vaults",
     "microsoft.compute/virtualmachines/extensions",
@@ -669,7 +671,11 @@ class ArmDouble:
         table = query.split("|", 1)[0].strip().lower()
         arm_type = re.search(r"type =~ '([^']+)'", query)
         regions = re.search(r"location in~ \(([^)]*)\)", query)
-        if not arm_type or table not in ("resources", "resourcecontainers"):
+        if not arm_type or table not in (
+            "resources",
+            "resourcecontainers",
+            "recoveryservicesresources",
+        ):
             return 400, headers, _error("InvalidQuery", f"the double cannot run {query!r}"), "graph"
         wanted_type = arm_type.group(1).lower()
         wanted_regions = (

@@ -15,6 +15,7 @@ from asr_preflight.collect import PipelineSettings, Target, collect
 from asr_preflight.collect.auth import resolve_cloud
 from asr_preflight.collect.clouds import named
 from asr_preflight.collect.pipeline import GraphQuota, parse_duration
+from asr_preflight.collect.queries import QUERIES
 from asr_preflight.engine import Scope, run_check, select_vms
 from asr_preflight.findings import Status
 from asr_preflight.model import build_estate
@@ -54,7 +55,7 @@ def test_every_call_has_its_real_path_and_api_version(double):
     assert all(e.query["statusOnly"] == ["true"] for e in double.requests("vms"))
     assert all("$expand" not in e.query for e in log)
     graph = double.requests("graph")
-    assert len(graph) == 15  # one query per kind; the example needs one page each
+    assert len(graph) == len(QUERIES)  # one query per kind; the example needs one page each
     for entry in graph:
         assert entry.body["subscriptions"] == [PROD, DEV]
         assert (
@@ -72,12 +73,12 @@ def test_every_call_has_its_real_path_and_api_version(double):
 def test_resource_manager_lists_follow_next_link(double):
     result = collect_from(double)
     prod = [e for e in double.requests("vms") if PROD in e.path]
-    assert len(prod) == math.ceil(15 / double.page_size) == 3
-    assert [e.query.get("$skiptoken") for e in prod] == [None, ["5"], ["10"]]
+    assert len(prod) == math.ceil(16 / double.page_size) == 4
+    assert [e.query.get("$skiptoken") for e in prod] == [None, ["5"], ["10"], ["15"]]
     views = [
         r for r in result.snapshot.records[VM] if "instanceView" in (r.get("properties") or {})
     ]
-    assert len(views) == 17  # every VM's status, from 4 pages over two subscriptions
+    assert len(views) == 18  # every VM's status, from 5 pages over two subscriptions
     assert result.stats.arm_pages >= 4
 
 
@@ -145,7 +146,9 @@ def test_server_errors_are_retried(double):
     ]
     result = collect_from(double)
     assert [e.status for e in double.requests() if e.status >= 500] == [500, 503, 503]
-    assert len([e for e in double.requests() if e.method == "POST"]) == 16  # one asked twice
+    assert (
+        len([e for e in double.requests() if e.method == "POST"]) == len(QUERIES) + 1
+    )  # one asked twice
     assert "microsoft.compute/virtualmachines" in result.snapshot.present
     assert not any("Resource Graph" in op for _, op, _ in errors_of(result))
 
@@ -197,7 +200,7 @@ def test_resource_graph_quota_is_honoured(ca, example_data):
     with server.running():
         result = collect_from(server, retry_total=10)
     graph = server.requests("graph")
-    assert [e.status for e in graph].count(200) == 15
+    assert [e.status for e in graph].count(200) == len(QUERIES)
     assert not any("Resource Graph" in e.operation for e in result.snapshot.collection_errors)
     assert result.stats.quota_waited > 0  # held back by x-ms-user-quota-remaining: 0
 

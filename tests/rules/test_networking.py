@@ -327,12 +327,12 @@ def test_guest_evidence_overrides_nsg_reasoning(estate, tmp_path):
     assert "timed out" in finding.message and "AzureSiteRecovery" in finding.message
 
 
-def test_guest_that_cannot_resolve_gives_151195(estate, tmp_path):
+def test_guest_that_cannot_resolve_gives_151037_as_the_2025_docs_say(estate, tmp_path):
     estate.files["guest/vm1.json"]["endpoints"] = [
         {"host": "login.microsoftonline.com", "resolved": False, "connected": False}
     ]
     [finding] = estate.run(tmp_path, "ASR-NET-001")
-    assert (finding.status, finding.asr_error_code) == ("fail", 151195)
+    assert (finding.status, finding.asr_error_code) == ("fail", 151037)
 
 
 def test_guest_failure_explained_by_the_nsg(estate, tmp_path):
@@ -683,10 +683,10 @@ def test_azure_dns_passes(estate, tmp_path):
     assert finding.status == "pass" and "Azure-provided DNS" in finding.message
 
 
-def test_custom_vnet_dns_warns_151195(estate, tmp_path):
+def test_custom_vnet_dns_warns_151037(estate, tmp_path):
     estate.files["vnets.json"][0]["dhcpOptions"] = {"dnsServers": ["10.0.0.10", "168.63.129.16"]}
     [finding] = estate.run(tmp_path, "ASR-NET-006")
-    assert (finding.status, finding.asr_error_code) == ("warn", 151195)
+    assert (finding.status, finding.asr_error_code) == ("warn", 151037)
     assert "10.0.0.10" in finding.message and "168.63.129.16" not in finding.message
 
 
@@ -700,7 +700,7 @@ def test_dns_server_blocked_by_the_nsg_fails(estate, tmp_path):
     estate.files["vnets.json"][0]["dhcpOptions"] = {"dnsServers": ["10.0.0.10"]}
     _rules(estate).append(_outbound("DenyDns", 100, "Deny", "10.0.0.10", "53", "Udp"))
     [finding] = estate.run(tmp_path, "ASR-NET-006")
-    assert (finding.status, finding.asr_error_code) == ("fail", 151195)
+    assert (finding.status, finding.asr_error_code) == ("fail", 151037)
     assert "nsg1/DenyDns" in finding.message
 
 
@@ -815,3 +815,14 @@ def test_vault_identity_does_not_matter_when_the_cache_allows_all_networks(estat
     chosen = {"cache_accounts": ("contosoasrcache",), "vault_id": "rsv-dr"}
     [finding] = estate.run(tmp_path, "ASR-NET-004", **chosen)
     assert finding.status == "pass"
+
+
+def test_nics_in_application_security_groups_warn_that_the_replica_is_in_none(estate, tmp_path):
+    assert statuses(estate.run(tmp_path, "ASR-NET-008")) == ["pass"]
+    asg = rid("rg-app", "Microsoft.Network", "applicationSecurityGroups/asg-web")
+    estate.files["nics.json"][0]["ipConfigurations"][0]["applicationSecurityGroups"] = [{"id": asg}]
+    [finding] = estate.run(tmp_path, "ASR-NET-008")
+    assert finding.status == "warn" and "application security groups (asg-web)" in finding.message
+    estate.drop("nics.json")
+    (tmp_path / "without-nics").mkdir()
+    assert statuses(estate.run(tmp_path / "without-nics", "ASR-NET-008")) == ["unknown"]

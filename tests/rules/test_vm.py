@@ -85,6 +85,10 @@ def test_supported_os_passes(estate, tmp_path):
         ({"family": "linux", "distro_id": "debian", "version": "9.0"}, "fail"),
         ({"family": "linux", "distro_id": "rhel", "version": "8.6"}, "pass"),
         ({"family": "linux", "distro_id": "centos", "version": "7.9"}, "fail"),  # gone from SM-2025
+        ({"family": "linux", "distro_id": "rhel", "version": "10.1"}, "pass"),  # new in SM-2026
+        ({"family": "linux", "distro_id": "sles", "version": "15.7"}, "pass"),
+        ({"family": "linux", "distro_id": "rocky", "version": "9.7"}, "pass"),
+        ({"family": "linux", "distro_id": "sles", "version": "12.6"}, "warn"),  # dropped, unsaid
         ({"family": "windows", "pretty_name": "Windows Server 2008 Datacenter SP2"}, "fail"),
         ({"family": "windows", "pretty_name": "Windows Server 2008 R2 Datacenter"}, "pass"),
         ({"family": "windows", "pretty_name": "Windows Server 2022 Datacenter"}, "pass"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from asr_preflight.snapshot.detect import PROTECTED_ITEMS
+
 COLUMNS = (
     "id, name, type, tenantId, kind, location, resourceGroup, subscriptionId, managedBy, sku, "
     "plan, properties, tags, identity, zones, extendedLocation"
@@ -53,6 +55,8 @@ QUERIES: tuple[GraphQuery, ...] = (
     _resources("microsoft.compute/diskencryptionsets"),
     _resources("microsoft.keyvault/vaults"),
     _resources("microsoft.compute/virtualmachines/extensions"),
+    # VMs a vault replicates already (their own verdict); Azure keeps these in their own table
+    GraphQuery(PROTECTED_ITEMS, "RecoveryServicesResources", PROTECTED_ITEMS, regional=False),
     GraphQuery(
         "microsoft.resources/resourcegroups",
         "ResourceContainers",

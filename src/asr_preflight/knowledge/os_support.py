@@ -48,7 +48,9 @@ _DISTRO_ALIASES = {
 
 @dataclass(frozen=True, slots=True)
 class OsAssessment:
-    status: str  # "supported" | "unsupported" | "unknown"
+    # "supported" | "unsupported" | "unknown" | "unverified" (dropped from the newest matrix
+    # without a word that support ended)
+    status: str
     label: str
     source: str | None = None
     note: str = ""
@@ -114,6 +116,8 @@ def assess_linux(distro: str | None, version: str | None) -> OsAssessment:
     row = max(rows, key=lambda r: r.get("listed_until", "9999"))
     if version in row.get("unsupported_versions", []):
         return OsAssessment("unsupported", label, row["source"], row.get("note", ""))
+    if version in row.get("unverified_versions", []):
+        return OsAssessment("unverified", label, row["source"], row.get("note", ""))
     verdict = _listed(version, row["versions"])
     if verdict is None:
         minors = ", ".join(v for v in row["versions"] if v.startswith(f"{version}."))

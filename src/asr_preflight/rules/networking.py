@@ -28,7 +28,7 @@ from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VNET
 from asr_preflight.model.entities import GuestFacts, StorageAccount, VirtualMachine, VirtualNetwork
 from asr_preflight.plan.existing import cache_accounts, target_vault
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, rule, vms_with
 
 EXPORT_NETWORK = "az network nic list / nsg list / vnet list -o json"
 EXPORT_ROUTES = "az network nic list / vnet list / route-table list -o json"
@@ -95,7 +95,7 @@ def _nsg_view(path: Path) -> tuple[Decision, NsgVerdict | None]:
     "ASR-NET-001",
     Area.NETWORKING,
     "NSGs allow outbound HTTPS to Site Recovery's service tags",
-    sources=("ARCH-2022", "NET-2021", "TSNET-2024", "TS-2024"),
+    sources=("ARCH-2022", "NET-2021", "TSNET-2024", "TS-2024", "TSO-2025"),
     code=151037,
     also=(*destination_codes(), 151195),
 )
@@ -166,7 +166,8 @@ def _blocked(out: Out, vm: VirtualMachine, blocked: list[tuple[Path, NsgVerdict 
             f"{_tags(group)} with a priority number below {verdict.priority}"
         )
     dns = [p for p in paths if p.guest and "could not resolve" in p.guest[1]]
-    code = 151195 if dns and len(dns) == len(paths) else _first_code(paths)
+    # unresolvable names: 151037 since the December 2025 troubleshooting page (151195 before)
+    code = 151037 if dns and len(dns) == len(paths) else _first_code(paths)
     if not remedies:
         remedies.append(
             f"allow outbound 443 to these endpoints (service tags {_tags(paths)}) on the "
@@ -549,14 +550,15 @@ def dns_view(
     "ASR-NET-006",
     Area.NETWORKING,
     "Custom DNS servers answer now and from the target region",
-    sources=("TSNET-2024", "TS-2024"),
-    code=151195,
+    sources=("TSNET-2024", "TS-2024", "TSO-2025"),
+    code=151037,
+    also=(151195,),
 )
 def dns(ctx: Context, out: Out) -> None:
     """ASR's endpoints are resolved through the DNS servers of the VM's NIC or VNet. Custom
     ones must be reachable through the NSGs (UDP 53) and, since a failed-over VM keeps them,
-    from the target region as well, else registration fails with 151195 (typically at
-    reprotection)."""
+    from the target region as well, else registration fails: 151037 in the current docs, 151195
+    in older ones (typically at reprotection)."""
     analysis = NetworkAnalysis.of(ctx, everything=True)
     groups: dict[tuple[Status, str, str | None, str], list[str]] = defaultdict(list)
     for vm in ctx.vms:
@@ -675,6 +677,33 @@ def target_network(ctx: Context, out: Out) -> None:
             EXPORT_NETWORK,
             affected_vms=tuple(unplaced),
         )
+
+
+@rule(
+    "ASR-NET-008",
+    Area.NETWORKING,
+    "The VM's NICs are in no application security group",
+    sources=("SM-2026",),
+)
+def application_security_groups(ctx: Context, out: Out) -> None:
+    """Site Recovery does not support application security groups: the replica's NICs are in
+    none, so NSG rules that allow or deny by ASG do not apply to it after failover."""
+    for vm in vms_with(ctx, out, "nic_ids"):
+        nics = ctx.estate.nics_of(vm)
+        if any(nic is None for nic in nics):
+            out.unknown(vm.id, "a NIC of the VM was not exported", EXPORT_NETWORK)
+            continue
+        groups = sorted({ids.name(a) for nic in nics if nic for a in nic.asg_ids})
+        if groups:
+            out.warn(
+                vm.id,
+                f"its NICs are in application security groups ({', '.join(groups)}), which ASR "
+                "does not carry over: NSG rules that name them won't match the replica",
+                "after failover, add the replica's NICs to matching groups in the target region, "
+                "or write the target NSG rules by address",
+            )
+        else:
+            out.pass_(vm.id, "no NIC is in an application security group")
 
 
 # --- explain network ------------------------------------------------------------------------

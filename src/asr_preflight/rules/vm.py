@@ -103,7 +103,12 @@ def os_assessment(vm: VirtualMachine, estate: Estate) -> OsAssessment:
     return OsAssessment("unknown", vm.os_type or "unknown OS")
 
 
-@rule("ASR-VM-003", Area.VM, "The operating system is on the support matrix", sources=("SM-2025",))
+@rule(
+    "ASR-VM-003",
+    Area.VM,
+    "The operating system is on the support matrix",
+    sources=("SM-2025", "SM-2026"),
+)
 def os_supported(ctx: Context, out: Out) -> None:
     """ASR's Mobility service runs on the Windows and Linux versions the support matrix lists,
     with stock kernels only."""
@@ -118,6 +123,13 @@ def os_supported(ctx: Context, out: Out) -> None:
                 vm.id,
                 f"{result.label} is not supported{cited}{note}",
                 "upgrade the operating system to a supported version before replicating",
+            )
+        elif result.status == "unverified":
+            out.warn(
+                vm.id,
+                f"{result.label} is no longer listed{cited}, and the docs do not say it was "
+                f"dropped{note}",
+                "confirm support with Microsoft, or upgrade to a listed version",
             )
         else:
             out.unknown(vm.id, f"cannot tell the OS version ({result.label})", GUEST_HOWTO)
