@@ -21,11 +21,13 @@ def part(resource_id: str | None, name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def subscription(resource_id: str | None) -> str | None:
     sub = part(resource_id, "subscriptions")
     return sub.lower() if sub else None
 
 
+@lru_cache(maxsize=1 << 16)  # scopes repeat: each VM's group, subscription and target group
 def resource_group_id(resource_id: str | None) -> str | None:
     sub, rg = part(resource_id, "subscriptions"), part(resource_id, "resourceGroups")
     return f"/subscriptions/{sub}/resourceGroups/{rg}".lower() if sub and rg else None

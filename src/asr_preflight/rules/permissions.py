@@ -179,6 +179,7 @@ def evaluator_for(ctx: Context) -> Evaluator | None:
     )
 
 
+@cache  # VMs of an estate lack the same few sets of actions
 def covering_role(wanted: frozenset[tuple[str, bool]]) -> str | None:
     """The narrowest built-in role that grants every (action, data) of `wanted`, if one does:
     one assignment instead of one per action. Narrowest: its patterns match the actions most
@@ -195,7 +196,8 @@ def covering_role(wanted: frozenset[tuple[str, bool]]) -> str | None:
     ).name
 
 
-def _grants_all(role_name: str, wanted: set[tuple[str, bool]]) -> bool:
+@cache
+def _grants_all(role_name: str, wanted: frozenset[tuple[str, bool]]) -> bool:
     role = next((r for r in _builtin_roles() if r.name == role_name), None)
     return role is not None and all(role_grants(role, a, data) for a, data in wanted)
 
@@ -233,7 +235,7 @@ def remedy(ctx: Context, missing: list[Gap]) -> str:
             if ids.key(scope).startswith(ids.key(where) + "/")
             for role in roles
         ]
-        if any(_grants_all(role, wanted) for role in above):
+        if any(_grants_all(role, frozenset(wanted)) for role in above):
             continue  # an assignment higher up already covers this scope
         one = covering_role(frozenset(wanted))
         roles = {one} if one else {smallest_role(a, data) for a, data in wanted}
