@@ -201,6 +201,7 @@ class Estate:
                 }
             ]
         }
+        self.files["deny-assignments.json"] = []  # read, and none
         self.files["role-assignments.json"] = [
             {
                 "id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments/r1",

@@ -17,6 +17,7 @@ import typer
 from asr_preflight.cli_options import object_id_option, region_option
 from asr_preflight.errors import InputError
 from asr_preflight.snapshot import Snapshot, write_snapshot
+from asr_preflight.snapshot.snapshot import CollectionError
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -148,6 +149,8 @@ def collect_snapshot(
             f"could not read any of the subscriptions: {first.scope}: {first.operation}: "
             f"{first.message}",
         )
+    for error in result.snapshot.collection_errors:  # always: a pipeline's log must say which
+        typer.echo(_describe_error(error), err=True)
     if not quiet:
         snap = result.snapshot
         typer.echo(
@@ -159,6 +162,11 @@ def collect_snapshot(
             err=True,
         )
     return result.snapshot
+
+
+def _describe_error(error: CollectionError) -> str:
+    lost = f" (unknown without it: {', '.join(error.kinds)})" if error.kinds else ""
+    return f"collection error {error.scope}: {error.operation}: {error.message}{lost}"
 
 
 class _progress:
@@ -238,8 +246,6 @@ def collect_command(
         quiet=quiet,
     )
     write_snapshot(snap, out)
-    for error in snap.collection_errors:
-        typer.echo(f"collection error {error.scope}: {error.operation}: {error.message}", err=True)
     if not quiet:
         typer.echo(
             f"wrote {out}: {sum(len(v) for v in snap.records.values())} records, "

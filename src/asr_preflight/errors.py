@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from asr_preflight.secrets import scrub
+
 EXIT_READY = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
@@ -17,7 +19,7 @@ class InputError(Exception):
         self.path = path
         self.expected = expected
         where = f"{printable(file)}: {path}" if path else printable(file)
-        super().__init__(f"{where}: {expected}")
+        super().__init__(scrub(f"{where}: {expected}"))
 
 
 def printable(text: str) -> str:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from arm_double import Fault
 from live_support import ALICE, BOB, DEV, EXAMPLE, PROD
 from typer.testing import CliRunner
 
@@ -23,8 +24,6 @@ PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
 # What the example holds no export of: answered 403, so it is a collection error live and
 # "not exported" offline, and both leave the same findings.
 GAPS = {
-    (f"/subscriptions/{PROD}", "list deny assignments"),
-    (f"/subscriptions/{DEV}", "list deny assignments"),
     (f"/subscriptions/{DEV}", "list locations"),
     (f"/subscriptions/{PROD}/locations/eastus", "list storage usages"),
     (f"/subscriptions/{DEV}/locations/eastus", "list storage usages"),
@@ -121,15 +120,30 @@ def test_zone_to_zone_live_gives_the_offline_findings(double):
     assert ("ASR-SUB-003", "pass") in {(rule, status) for rule, status, _ in live}
 
 
-def test_check_live_prints_collection_errors_in_the_console_report(double):
-    code, out, _ = run(
-        "check", "--live", "--subscription", PROD, "--arm-endpoint", double.url, *PAIR,
-        "--principal-id", BOB,
-    )  # fmt: skip
+def test_unreadable_deny_assignments_are_named_everywhere_and_pass_nothing(double):
+    """A 403 on deny assignments: the error is in the console report, the JSON and on stderr,
+    and no VM holds its permissions on the strength of a deny list nobody read."""
+    double.faults.append(Fault(path="denyassignments", status=403, times=10))
+    live = ["check", "--live", "--subscription", PROD, "--arm-endpoint", double.url, *PAIR]
+    code, out, err = run(*live, "--principal-id", BOB)
     assert code == 1
     text = " ".join(out.split())  # rich wraps at the terminal width
     assert f"snapshot live: {double.url}" in text
     assert f"collection error /subscriptions/{PROD}: list deny assignments: HTTP 403" in text
+    assert "list deny assignments" in err and "microsoft.authorization/denyassignments" in err
+    double.faults.append(Fault(path="denyassignments", status=403, times=10))
+    code, out, _ = run(*live, "--principal-id", BOB, "--output", "json", "--all-findings")
+    report = json.loads(out)
+    errors = report["summary"]["collection_errors"]
+    [error] = [e for e in errors if e["call"] == "list deny assignments"]
+    assert (error["call"], error["status"], error["kinds"]) == (
+        "list deny assignments",
+        403,
+        ["microsoft.authorization/denyassignments"],
+    )
+    permissions = [f for f in report["findings"] if f["rule"] == "ASR-PERM-001"]
+    assert permissions and not [f for f in permissions if f["status"] == "pass"]
+    assert any("deny assignments were not read" in f["message"] for f in permissions)
 
 
 def test_live_options_are_checked_before_anything_is_read(double):

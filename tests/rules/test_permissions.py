@@ -218,3 +218,11 @@ def test_an_existing_target_group_takes_the_assignment_itself(estate, tmp_path):
     [finding] = estate.run(tmp_path, "ASR-PERM-001")
     assert "does not exist yet" not in finding.remedy
     assert f"--scope /subscriptions/{SUB}/resourceGroups/rg-app-asr" in finding.remedy
+
+
+def test_unread_deny_assignments_leave_a_full_grant_unknown(estate, tmp_path):
+    """A deny assignment nobody read may revoke any action: never a silent pass."""
+    estate.drop("deny-assignments.json")
+    [finding] = estate.run(tmp_path, "ASR-PERM-001")
+    assert finding.status == "unknown" and "deny assignments were not read" in finding.message
+    assert "denyAssignments?api-version=" in finding.remedy

@@ -50,7 +50,7 @@ from asr_preflight.collect.queries import QUERIES, GraphQuery
 from asr_preflight.errors import InputError
 from asr_preflight.model import ids
 from asr_preflight.snapshot import detect
-from asr_preflight.snapshot.redact import may_hold_secrets, redact
+from asr_preflight.snapshot.redact import scrub
 from asr_preflight.snapshot.snapshot import CollectionError, MembershipBlock, Snapshot, UsageBlock
 
 VM = "microsoft.compute/virtualmachines"
@@ -109,6 +109,33 @@ class Result:
 
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks known, what finished)
+
+
+class UnexpectedAnswer(Exception):
+    """A 200 whose body is not the shape the API documents: a collection error, not a crash."""
+
+
+_RETRIED = frozenset({408, 429, 500, 502, 503, 504})  # what the retry policy retries
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    """`value` as a list of JSON objects, or UnexpectedAnswer naming what was expected."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise UnexpectedAnswer(f"expected {what} as a list of objects, got {_shape(value)}")
+    return value
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise UnexpectedAnswer(f"expected {what} as an object, got {_shape(value)}")
+    return value
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        kinds = sorted({type(v).__name__ for v in value if not isinstance(v, dict)})
+        return f"a list holding {', '.join(kinds)}" if kinds else "a list"
+    return "nothing" if value is None else f"a JSON {type(value).__name__}"
 
 
 @dataclass
@@ -276,6 +303,7 @@ class _Run:
         if kind:
             with self.lock:
                 self.attempted.add(kind)
+        kinds = [kind] if kind else []
         try:
             fn()
             return True
@@ -285,20 +313,34 @@ class _Run:
             error = CollectionError(
                 scope=scope,
                 operation=operation,
-                message=_message(exc),
+                message=scrub(_message(exc)),
                 status=exc.status_code,
                 code=_code(exc),
+                kinds=kinds,
+                retries=self.settings.retry_total if exc.status_code in _RETRIED else 0,
             )
         except (ServiceRequestError, ServiceResponseError) as exc:
             error = CollectionError(
                 scope=scope,
                 operation=operation,
-                message=f"no answer after {self.settings.retry_total} retries: {_first_line(exc)}",
+                message=scrub(
+                    f"no answer after {self.settings.retry_total} retries: {_first_line(exc)}"
+                ),
                 code="Timeout" if "timed out" in str(exc).lower() else "ConnectionError",
+                kinds=kinds,
+                retries=self.settings.retry_total,
             )
-        except AzureError as exc:
+        except (AzureError, UnexpectedAnswer, msgspec.DecodeError) as exc:
             error = CollectionError(
-                scope=scope, operation=operation, message=_first_line(exc), code=type(exc).__name__
+                scope=scope,
+                operation=operation,
+                message=scrub(_first_line(exc) if isinstance(exc, AzureError) else str(exc)),
+                code="UnexpectedAnswer"
+                if isinstance(exc, UnexpectedAnswer)
+                else "MalformedJSON"
+                if isinstance(exc, msgspec.DecodeError)
+                else type(exc).__name__,
+                kinds=kinds,
             )
         with self.lock:
             self.errors.append(error)
@@ -310,9 +352,8 @@ class _Run:
         with self.lock:
             self.parts.append(part)
 
-    def _pages(self, call: Callable[..., Any]) -> list[tuple[list[dict[str, Any]], bool]]:
-        """Every page of a paged SDK operation as the raw JSON it came in (`value`), with
-        whether its bytes mention a secret key at all."""
+    def _pages(self, call: Callable[..., Any]) -> list[list[dict[str, Any]]]:
+        """Every page of a paged SDK operation as the raw JSON it came in (`value`)."""
         raw: list[bytes] = []
 
         def hook(response: Any) -> None:
@@ -328,14 +369,11 @@ class _Run:
         for body in raw:
             doc = _decode(body)
             value = doc.get("value") if isinstance(doc, dict) else doc
-            pages.append((value if isinstance(value, list) else [], may_hold_secrets(body)))
+            pages.append(_objects(value, "a page's `value`"))
         return pages
 
     def _records(self, kind: str, call: Callable[..., Any]) -> list[dict[str, Any]]:
-        out = []
-        for records, secrets in self._pages(call):
-            out += [redact(kind, r) for r in records] if secrets else records
-        return out
+        return [record for page in self._pages(call) for record in page]
 
     # -- the reads ---------------------------------------------------------------------------
 
@@ -346,7 +384,7 @@ class _Run:
             body = self.client(SubscriptionClient).subscriptions.get(
                 sub, cls=lambda response, _model, _headers: response.http_response.body()
             )
-            record = _decode(body)
+            record = _object(_decode(body), "the subscription")
             if isinstance(record.get("tenantId"), str):
                 self.tenants[sub] = record["tenantId"]
             self._keep(_Part((0, sub), detect.SUBSCRIPTIONS, [record]))
@@ -379,14 +417,16 @@ class _Run:
                     )
                     with self.lock:
                         self.stats.graph_pages += 1
-                    doc = _decode(body)
-                    rows = doc.get("data")
-                    rows = rows if isinstance(rows, list) else []  # objectArray: a list of rows
-                    if may_hold_secrets(body):
-                        rows = [redact(query.kind, r) for r in rows]
-                    part.records += rows
+                    doc = _object(_decode(body), "a Resource Graph answer")
+                    part.records += _objects(doc.get("data"), "Resource Graph rows (`data`)")
                     skip = doc.get("$skipToken") or doc.get("skipToken")
                     if not skip:
+                        if str(doc.get("resultTruncated")).lower() == "true":
+                            raise UnexpectedAnswer(
+                                f"Resource Graph cut the answer short (resultTruncated) without "
+                                f"a $skipToken: {len(part.records)} of "
+                                f"{doc.get('totalRecords', '?')} rows read"
+                            )
                         return
 
             scope = (
@@ -518,7 +558,7 @@ class _Run:
             body = self.client(NetworkManagementClient, sub).service_tags.list(
                 region, cls=lambda response, _model, _headers: response.http_response.body()
             )
-            doc = _decode(body)
+            doc = _object(_decode(body), "the service tags")
             # kept as the offline loader keeps an `az network list-service-tags` file
             self._keep(
                 _Part((11,), detect.SERVICE_TAGS, [{"__kind__": detect.SERVICE_TAGS, **doc}])
@@ -609,9 +649,7 @@ class _Run:
             body = self.client(StorageManagementClient, sub).blob_services.get_service_properties(
                 group, name, cls=lambda response, _model, _headers: response.http_response.body()
             )
-            record = _decode(body)
-            if may_hold_secrets(body):
-                record = redact(BLOB_SERVICE, record)
+            record = _object(_decode(body), "the blob service properties")
             self._keep(_Part((10, ids.key(account_id)), BLOB_SERVICE, [record]))
 
         self._guard(BLOB_SERVICE, account_id, "read blob service properties (soft delete)", read)

@@ -68,7 +68,9 @@ from asr_preflight.model.reader import (
     resource_id,
 )
 from asr_preflight.model.schema import settings
+from asr_preflight.secrets import REDACTED, scrub
 from asr_preflight.snapshot import Snapshot, detect
+from asr_preflight.snapshot.redact import is_secret_name
 
 S = TypeVar("S", bound=msgspec.Struct)
 VM = "microsoft.compute/virtualmachines"
@@ -487,8 +489,9 @@ def _extension(record: raw.ExtensionRecord) -> VmExtension:
         publisher=p.publisher,
         type=p.type_properties_type or (p.type if nested else None),
         version=p.type_handler_version,
+        # public settings can still carry secrets (a password on a command line): never kept
         settings={
-            key.lower(): value
+            key.lower(): REDACTED if is_secret_name(key) else scrub(value)
             for key, value in (p.settings or {}).items()
             if isinstance(value, str) and value
         },
@@ -1066,7 +1069,7 @@ def _guest(_: Reader, record: raw.GuestFactsRecord) -> GuestFacts:
         proxy_authenticated=proxy.authenticated if proxy else None,
         proxy_reported=proxy is not None,
         collected_at=record.collected_at,
-        proxy_url=proxy.url if proxy else None,
+        proxy_url=scrub(proxy.url) if proxy and proxy.url else None,  # user:password@host
         grub=_grub(record.grub),
         services=tuple(
             GuestService(s.name, s.start_type)

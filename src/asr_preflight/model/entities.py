@@ -5,6 +5,7 @@ from __future__ import annotations
 from msgspec import Struct
 
 from asr_preflight.errors import printable
+from asr_preflight.secrets import scrub
 
 
 class InputProblem(Struct, frozen=True):
@@ -17,7 +18,7 @@ class InputProblem(Struct, frozen=True):
     resource_id: str | None = None
 
     def describe(self) -> str:
-        return f"{printable(self.file)}: {printable(self.path)}: {self.expected} (left out)"
+        return scrub(f"{printable(self.file)}: {printable(self.path)}: {self.expected} (left out)")
 
 
 class DiskRef(Struct, frozen=True):

@@ -35,6 +35,18 @@ class InputProblemEntry(msgspec.Struct):
     resource_id: str | None = None
 
 
+class CollectionErrorEntry(msgspec.Struct):
+    """A live call that failed: the findings that needed the kinds it feeds are `unknown`."""
+
+    call: str
+    scope: str
+    status: int | None
+    code: str | None
+    message: str
+    retries: int | None
+    kinds: list[str]
+
+
 class Summary(msgspec.Struct):
     source_region: str
     target_region: str
@@ -47,6 +59,7 @@ class Summary(msgspec.Struct):
     # Records the boundary could not understand: the findings that needed them are `unknown`.
     input_problems: list[InputProblemEntry] = msgspec.field(default_factory=list)
     unused_records: int = 0  # records of kinds no rule reads, counted and otherwise ignored
+    collection_errors: list[CollectionErrorEntry] = msgspec.field(default_factory=list)
 
 
 class VmEntry(msgspec.Struct):
@@ -116,6 +129,12 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
                 for p in ctx.estate.problems
             ],
             unused_records=ctx.estate.unused_records,
+            collection_errors=[
+                CollectionErrorEntry(
+                    e.operation, e.scope, e.status, e.code, e.message, e.retries, e.kinds
+                )
+                for e in snap.collection_errors
+            ],
         ),
         rules={
             r.id: RuleInfo(r.title, r.area, r.asr_error_code, list(r.codes), list(r.citations))

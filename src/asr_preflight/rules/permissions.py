@@ -18,7 +18,13 @@ from asr_preflight.analysis.permissions import (
 from asr_preflight.findings import Area
 from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
-from asr_preflight.model.build import RESOURCE_GROUP, ROLE_ASSIGNMENT, ROLE_DEFINITION, VAULT
+from asr_preflight.model.build import (
+    DENY_ASSIGNMENT,
+    RESOURCE_GROUP,
+    ROLE_ASSIGNMENT,
+    ROLE_DEFINITION,
+    VAULT,
+)
 from asr_preflight.model.entities import Permission, RoleDefinition, VirtualMachine
 from asr_preflight.plan.existing import target_vault, usable_cache_accounts
 from asr_preflight.rules.base import Context, Out, rule
@@ -327,6 +333,7 @@ def required_permissions(ctx: Context, out: Out) -> None:
         )
         return
     plan = estate_plan(ctx)
+    denies_read = ctx.estate.has(DENY_ASSIGNMENT)
     # VMs of one resource group share every scope but their own: decide those once per group.
     split: dict[frozenset[str], tuple[tuple[Requirement, ...], tuple[Requirement, ...]]] = {}
     shared: dict[tuple[str, str, frozenset[str]], tuple[list[Gap], list[Gap]]] = {}
@@ -362,6 +369,15 @@ def required_permissions(ctx: Context, out: Out) -> None:
                 vm.id,
                 "; ".join(f"{req.action}: {why.via}" for req, _, why in unknown),
                 "export the missing role definitions, or check the conditions by hand",
+            )
+        elif not denies_read:
+            out.unknown(
+                vm.id,
+                f"its role assignments grant all {count} required actions, but deny "
+                "assignments were not read: one could revoke any of them",
+                'export them: az rest --method get --url "https://management.azure.com/'
+                f"subscriptions/{vm.subscription_id}/providers/Microsoft.Authorization/"
+                'denyAssignments?api-version=2022-04-01" > deny-assignments.json',
             )
         else:
             out.pass_(vm.id, f"holds all {count} required actions")

@@ -1,20 +1,33 @@
-"""Keep secrets out of snapshots: custom data, protected settings, passwords, keys and SAS.
+"""Keep secrets out of everything the tool writes, by name and by value.
 
-ARM never returns most of these on a GET, so a file is scanned once for the markers below and
-only a file that holds one is walked record by record (at any depth, lists included). That keeps
-import fast for the 10^5-record exports where there is nothing to remove.
+By name: keys that hold a secret wherever they sit (custom data, passwords, account keys, SAS
+tokens, extension protected settings, a Key Vault secret's value, app settings' values). By
+value: strings that carry a secret whatever their key (a storage connection string's
+AccountKey, a SAS signature, a bearer token or JWT, a password in a URL's userinfo or on a command
+line). What is removed is replaced by a marker and counted, never echoed.
+
+Where it applies: the records of a snapshot when it is written (`write_snapshot`), and the few
+typed fields that carry free text from the input into reports (extension settings, a guest's
+proxy URL, collection error messages, input problems, error lines). The checks themselves never
+print a raw record, so a check reads its input without a redaction pass: that pass cost a third of
+the load time at 10,000 VMs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-# Keys Azure uses for secrets in the payloads people export. They are dropped at import, so a
-# snapshot can be shared in a support case without leaking anything.
+from asr_preflight.secrets import REDACTED, scrub, scrub_counted
+
+__all__ = ["REDACTED", "Redactor", "is_secret_name", "scrub"]
+
+
+# Keys whose value is a secret wherever they appear (compared lower-cased).
 SECRET_KEYS = frozenset(
-    {
+    k.lower()
+    for k in (
         "customData",
         "userData",
         "adminPassword",
@@ -23,7 +36,6 @@ SECRET_KEYS = frozenset(
         "additionalUnattendContent",
         "primaryKey",
         "secondaryKey",
-        "keys",
         "connectionString",
         "connectionStrings",
         "sasToken",
@@ -32,57 +44,93 @@ SECRET_KEYS = frozenset(
         "password",
         "secret",
         "clientSecret",
-    }
+        "storageAccountKey",
+        "storageAccessKey",
+        "accountKey",
+        "sharedKey",
+        "privateKey",
+        "apiKey",
+        "sasUri",
+        "sasUrl",
+    )
 )
-# Record kinds whose `value` is the secret itself.
-_SECRET_VALUES = frozenset({"microsoft.keyvault/vaults/secrets"})
-_MARKERS = (*(f'"{key}"'.encode() for key in SECRET_KEYS), b"sig=", b"SharedAccessSignature")
-_SAS = re.compile(r"([?&])sig=[^&\"'\s]*", re.IGNORECASE)
-
-
-# Kinds whose payloads have no secret fields: a file holding only these is not scanned at all.
-_NO_SECRETS = frozenset(
-    {
-        "microsoft.compute/disks",
-        "microsoft.network/networkinterfaces",
-        "microsoft.network/networksecuritygroups",
-        "microsoft.network/virtualnetworks",
-        "microsoft.network/routetables",
-        "microsoft.resources/resourcegroups",
-        "skus",
-        "usages",
-        "locations",
-        "providers",
-        "microsoft.authorization/roleassignments",
-        "microsoft.authorization/roledefinitions",
-    }
+# Setting names that say they hold a secret (extension settings, app settings, parameters):
+# '…Password', 'db_pwd', 'SECRET_TOKEN'. ADE's 'KeyVaultURL' or 'KeyEncryptionKeyURL' are not.
+_SECRET_NAME = re.compile(
+    r"(password|passwd|pwd|secret|token|credentials?|accountkey|accesskey|apikey|sastoken|"
+    r"connectionstring|privatekey)$",
+    re.IGNORECASE,
 )
+# Kinds whose values are all secrets: a Key Vault secret, a web app's settings.
+_SECRET_VALUE_KINDS = frozenset({"microsoft.keyvault/vaults/secrets", "microsoft.web/sites/config"})
 
 
-def may_hold_secrets(raw: bytes, kinds: Iterable[str] = ()) -> bool:
-    """Whether a file's bytes mention a secret key or a SAS signature at all (files of only
-    secret-free kinds are not scanned: 20 scans of a 25 MB NIC export add up)."""
-    kinds = set(kinds)
-    if kinds and kinds <= _NO_SECRETS:
-        return False
-    return any(marker in raw for marker in _MARKERS)
+def is_secret_name(name: str) -> bool:
+    return name.lower() in SECRET_KEYS or bool(_SECRET_NAME.search(name))
 
 
-def redact(kind: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The record without secret keys at any depth, SAS signatures blanked in strings."""
-    clean = _strip(record)
-    if kind in _SECRET_VALUES and isinstance(clean, dict):
-        clean.pop("value", None)
-        if isinstance(clean.get("properties"), dict):
-            clean["properties"].pop("value", None)
-    return clean
+@dataclass
+class Redactor:
+    """Walks JSON values, dropping secrets and counting what it dropped."""
+
+    removed: int = 0
+
+    def record(self, kind: str, node: Any) -> Any:
+        if kind in _SECRET_VALUE_KINDS:
+            return self._all_values(node)
+        return self.value(node)
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, dict):
+            if "keyName" in node and node.get("value"):  # storage account keys, listKeys shape
+                self.removed += 1
+                node = {**node, "value": REDACTED}
+            out = {}
+            for key, value in node.items():
+                clean = self._entry(key, value)
+                if clean is not _DROP:
+                    out[key] = clean
+            return out
+        if isinstance(node, list):
+            return [self.value(item) for item in node]
+        if isinstance(node, str):
+            clean, count = scrub_counted(node)
+            self.removed += count
+            return clean
+        return node
+
+    def _entry(self, key: str, value: Any) -> Any:
+        if value is None or value == "" or value == {} or value == []:
+            return value  # nothing there: keep the shape ("not set" stays visible)
+        if is_secret_name(key) and not isinstance(value, bool):
+            self.removed += 1
+            # a string keeps its place, marked; an object of secrets (protectedSettings) goes
+            return REDACTED if isinstance(value, str) else _DROP
+        if isinstance(value, dict) and _is_name_value(value) and is_secret_name(value["name"]):
+            self.removed += 1  # app settings and parameters: {"name": "DB_PASSWORD", "value": …}
+            return {**value, "value": REDACTED}
+        return self.value(value)
+
+    def _all_values(self, node: Any) -> Any:
+        """A Key Vault secret or app settings: keep ids, names and types, drop the values."""
+        if not isinstance(node, dict):
+            return self.value(node)
+        keep = {"id", "name", "type", "location", "kind", "tags", "attributes", "contentType"}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in keep:
+                out[key] = self.value(value)
+            elif key == "properties" and isinstance(value, dict):
+                out[key] = {k: REDACTED for k in value}
+                self.removed += len(value)
+            else:
+                out[key] = REDACTED
+                self.removed += 1
+        return out
 
 
-def _strip(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items() if k not in SECRET_KEYS}
-    if isinstance(node, list):
-        return [_strip(item) for item in node]
-    if isinstance(node, str) and "sig=" in node.lower():
-        return _SAS.sub(r"\1sig=REDACTED", node)
-    return node
+_DROP = object()
+
+
+def _is_name_value(node: dict[str, Any]) -> bool:
+    return isinstance(node.get("name"), str) and "value" in node and node["value"] not in (None, "")

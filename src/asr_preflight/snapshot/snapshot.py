@@ -18,7 +18,7 @@ from asr_preflight.errors import InputError
 from asr_preflight.knowledge import regions
 from asr_preflight.snapshot import detect
 from asr_preflight.snapshot.jsonfile import checked, read_bytes
-from asr_preflight.snapshot.redact import may_hold_secrets, redact
+from asr_preflight.snapshot.redact import Redactor, scrub
 
 SCHEMA_VERSION = 1
 H = TypeVar("H", bound=msgspec.Struct)
@@ -32,9 +32,8 @@ class CollectionError(msgspec.Struct, frozen=True):
     message: str
     status: int | None = None
     code: str | None = None
-    kinds: list[str] = msgspec.field(
-        default_factory=list
-    )  # the snapshot kinds it would have filled
+    kinds: list[str] = msgspec.field(default_factory=list)  # the kinds it would have filled
+    retries: int | None = None  # how many times the call was retried before it gave up
 
 
 class LoadProblem(msgspec.Struct, frozen=True):
@@ -90,6 +89,7 @@ class Snapshot(msgspec.Struct):
     present: list[str] = msgspec.field(default_factory=list)
     problems: list[LoadProblem] = msgspec.field(default_factory=list)
     origins: dict[str, list[Origin]] = msgspec.field(default_factory=dict)
+    redacted: int = 0  # secrets removed when the snapshot was written (a count, never what)
 
     def of(self, kind: str) -> list[Any]:
         return self.records.get(kind, [])
@@ -131,8 +131,26 @@ def load_snapshot(path: Path) -> Snapshot:
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
-    """Origins point into the exports the snapshot was read from: a snapshot file is its own."""
-    own = msgspec.structs.replace(snapshot, origins={})
+    """The snapshot without a secret in it (redact.py), to share in a support case. Origins
+    point into the exports it was read from: a snapshot file is its own."""
+    redactor = Redactor()
+    records = {
+        kind: [redactor.record(kind, _decoded(r)) for r in items]
+        for kind, items in snapshot.records.items()
+    }
+    memberships = [
+        msgspec.structs.replace(m, value=redactor.value(m.value)) for m in snapshot.memberships
+    ]
+    own = msgspec.structs.replace(
+        snapshot,
+        origins={},
+        records=records,
+        memberships=memberships,
+        collection_errors=[
+            msgspec.structs.replace(e, message=scrub(e.message)) for e in snapshot.collection_errors
+        ],
+        redacted=snapshot.redacted + redactor.removed,
+    )
     path.write_bytes(msgspec.json.format(msgspec.json.encode(own), indent=1))
 
 
@@ -141,13 +159,7 @@ def _top(data: bytes, file: Path) -> Any:
 
 
 def _document(top: Any, data: bytes, file: Path) -> detect.Document:
-    document = checked(lambda: detect.read_document(top, data, str(file)), file, data)
-    if may_hold_secrets(data, document.records):
-        document.records = {
-            kind: [redact(kind, _decoded(r)) for r in records]
-            for kind, records in document.records.items()
-        }
-    return document
+    return checked(lambda: detect.read_document(top, data, str(file)), file, data)
 
 
 def _decoded(record: Any) -> Any:
@@ -167,11 +179,6 @@ def _load_snapshot_file(data: bytes, path: Path) -> Snapshot:
         )
     for block in snap.usages:
         _check_region(block.location, path, "$.usages[].location")
-    if may_hold_secrets(data):  # a snapshot written by someone else's tool, or edited by hand
-        snap.records = {
-            kind: [redact(kind, _decoded(r)) for r in records]
-            for kind, records in snap.records.items()
-        }
     snap.origins = {
         kind: [Origin(str(path), 0, f'$.records["{kind}"]', list(range(len(records))))]
         for kind, records in snap.records.items()
