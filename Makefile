@@ -25,10 +25,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/asr-preflight check $(DEMO_ARGS) || [ $$? -eq 1 ]
 
+# Four workers on two cores: the live tests mostly wait on the local ARM double's sockets.
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -17,6 +17,7 @@ import copy
 import json
 import math
 import re
+import socket
 import ssl
 import threading
 import time
@@ -347,6 +348,10 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     method: str | None = None
+    body: bytes | None = None  # answer 200 with these bytes (malformed or wrong-shaped JSON)
+    reset: bool = False  # drop the connection without an answer
+    truncate: bool = False  # Resource Graph: half the rows, resultTruncated, no $skipToken
+    request_contains: str | None = None  # only requests whose body holds this (one Graph query)
 
 
 @dataclass
@@ -491,13 +496,14 @@ class ArmDouble:
 
     # -- answering
 
-    def fault_for(self, method: str, path: str) -> Fault | None:
+    def fault_for(self, method: str, path: str, body: bytes = b"") -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if (
                     fault.times > 0
                     and (fault.method in (None, method))
                     and re.search(fault.path, path)
+                    and (not fault.request_contains or fault.request_contains.encode() in body)
                 ):
                     fault.times -= 1
                     return fault
@@ -742,9 +748,16 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         if double.latency:
             time.sleep(double.latency)
-        fault = double.fault_for(self.command, parts.path.lower())
+        fault = double.fault_for(self.command, parts.path.lower(), body)
         if fault and fault.delay:
             time.sleep(fault.delay)
+        if fault and fault.reset:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault and fault.body is not None:
+            self._send(200, {}, fault.body)
+            return
         if fault and fault.status:
             status, headers, payload, route = (
                 fault.status,
@@ -761,7 +774,13 @@ class _Handler(BaseHTTPRequestHandler):
             double.log.append(
                 Logged(self.command, parts.path, query, status, route, parsed, time.monotonic())
             )
-        data = json.dumps(payload).encode()
+        if fault and fault.truncate and isinstance(payload, dict) and "data" in payload:
+            rows = payload["data"][: len(payload["data"]) // 2]
+            payload = {**payload, "data": rows, "count": len(rows), "resultTruncated": "true"}
+            payload.pop("$skipToken", None)
+        self._send(status, headers, json.dumps(payload).encode())
+
+    def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

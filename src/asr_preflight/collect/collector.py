@@ -31,6 +31,7 @@ import msgspec
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
+    DeserializationError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
@@ -330,13 +331,15 @@ class _Run:
                 kinds=kinds,
                 retries=self.settings.retry_total,
             )
-        except (AzureError, UnexpectedAnswer, msgspec.DecodeError) as exc:
+        except (AzureError, UnexpectedAnswer, DeserializationError, msgspec.DecodeError) as exc:
+            # a 200 whose body is not what the API documents: the SDK or we could not read it
+            unexpected = isinstance(exc, UnexpectedAnswer | DeserializationError)
             error = CollectionError(
                 scope=scope,
                 operation=operation,
                 message=scrub(_first_line(exc) if isinstance(exc, AzureError) else str(exc)),
                 code="UnexpectedAnswer"
-                if isinstance(exc, UnexpectedAnswer)
+                if unexpected
                 else "MalformedJSON"
                 if isinstance(exc, msgspec.DecodeError)
                 else type(exc).__name__,
@@ -360,17 +363,21 @@ class _Run:
             if response.http_response.status_code == 200:
                 raw.append(response.http_response.body())
 
-        for page in call(raw_response_hook=hook).by_page():
-            for _ in page:
-                pass
+        try:
+            for page in call(raw_response_hook=hook).by_page():
+                for _ in page:
+                    pass
+        except (AttributeError, TypeError, KeyError, DeserializationError) as exc:
+            # the SDK reads `value` and `nextLink` of each page before we see it
+            raise UnexpectedAnswer(
+                f"expected a page ({{\"value\": [...]}}), got what the SDK could not read: {exc}"
+            ) from None
         with self.lock:
             self.stats.arm_pages += len(raw)
-        pages = []
-        for body in raw:
-            doc = _decode(body)
-            value = doc.get("value") if isinstance(doc, dict) else doc
-            pages.append(_objects(value, "a page's `value`"))
-        return pages
+        return [
+            _objects(_object(_decode(body), "a page").get("value"), "a page's `value`")
+            for body in raw
+        ]
 
     def _records(self, kind: str, call: Callable[..., Any]) -> list[dict[str, Any]]:
         return [record for page in self._pages(call) for record in page]

@@ -217,7 +217,7 @@ def one(kind: str, record: Any) -> Any:
 
 def _load_problems(snapshot: Snapshot) -> list[InputProblem]:
     return [
-        InputProblem(p.file, p.path, p.expected, kind=p.kinds[0] if p.kinds else None)
+        InputProblem(p.file, p.path, scrub(p.expected), kind=p.kinds[0] if p.kinds else None)
         for p in snapshot.problems
     ]
 

@@ -18,6 +18,7 @@ from asr_preflight.knowledge import regions
 from asr_preflight.model import ids
 from asr_preflight.model.decode import decode, describe
 from asr_preflight.model.entities import InputProblem
+from asr_preflight.secrets import scrub
 from asr_preflight.snapshot import Snapshot
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -96,7 +97,7 @@ class Reader:
             InputProblem(
                 file=file,
                 path=where + path[1:],
-                expected=expected,
+                expected=scrub(expected),  # it may quote the value it could not read
                 kind=kind,
                 resource_id=resource_id,
             )

@@ -82,7 +82,9 @@ class Redactor:
 
     def value(self, node: Any) -> Any:
         if isinstance(node, dict):
-            if "keyName" in node and node.get("value"):  # storage account keys, listKeys shape
+            if ("keyName" in node and node.get("value")) or (
+                _is_name_value(node) and is_secret_name(node["name"])
+            ):  # storage account keys (listKeys); settings as {"name": "DB_PASSWORD", "value"}
                 self.removed += 1
                 node = {**node, "value": REDACTED}
             out = {}
@@ -106,9 +108,6 @@ class Redactor:
             self.removed += 1
             # a string keeps its place, marked; an object of secrets (protectedSettings) goes
             return REDACTED if isinstance(value, str) else _DROP
-        if isinstance(value, dict) and _is_name_value(value) and is_secret_name(value["name"]):
-            self.removed += 1  # app settings and parameters: {"name": "DB_PASSWORD", "value": …}
-            return {**value, "value": REDACTED}
         return self.value(value)
 
     def _all_values(self, node: Any) -> Any:
