@@ -370,7 +370,7 @@ class _Run:
         except (AttributeError, TypeError, KeyError, DeserializationError) as exc:
             # the SDK reads `value` and `nextLink` of each page before we see it
             raise UnexpectedAnswer(
-                f"expected a page ({{\"value\": [...]}}), got what the SDK could not read: {exc}"
+                f'expected a page ({{"value": [...]}}), got what the SDK could not read: {exc}'
             ) from None
         with self.lock:
             self.stats.arm_pages += len(raw)

@@ -322,7 +322,8 @@ def _vm_entity(
         host_id=_ref(p.host),
         host_group_id=_ref(p.host_group),
         vmss_id=_ref(p.virtual_machine_scale_set),
-        nic_ids=None if nics is None else tuple(n.id for n in nics if n.id),
+        # a NIC named without its id cannot be looked up: the VM's network is then not known
+        nic_ids=None if nics is None or not all(n.id for n in nics) else tuple(n.id for n in nics),
         disks=disk_refs,
         disk_controller=storage.disk_controller_type if storage else None,
         security_type=security.security_type if security else None,

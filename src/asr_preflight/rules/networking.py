@@ -690,7 +690,7 @@ def application_security_groups(ctx: Context, out: Out) -> None:
     none, so NSG rules that allow or deny by ASG do not apply to it after failover."""
     for vm in vms_with(ctx, out, "nic_ids"):
         nics = ctx.estate.nics_of(vm)
-        if any(nic is None for nic in nics):
+        if not nics or any(nic is None for nic in nics):
             out.unknown(vm.id, "a NIC of the VM was not exported", EXPORT_NETWORK)
             continue
         groups = sorted({ids.name(a) for nic in nics if nic for a in nic.asg_ids})
