@@ -46,6 +46,7 @@ from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
 from asr_preflight.rules.permissions import explain_rows
+from asr_preflight.secrets import scrub
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
 
@@ -541,14 +542,14 @@ def main() -> None:
                 sys.exit(exc.exit_code)
             where = getattr(getattr(exc, "ctx", None), "command_path", "asr-preflight")
             print(
-                f"asr-preflight: error: {exc.format_message()} (see {where} --help)",
+                f"asr-preflight: error: {scrub(exc.format_message())} (see {where} --help)",
                 file=sys.stderr,
             )
             sys.exit(exc.exit_code)
         if os.environ.get("ASR_PREFLIGHT_DEBUG"):
             raise
         print(
-            f"asr-preflight: internal error: {type(exc).__name__}: {exc} "
+            f"asr-preflight: internal error: {type(exc).__name__}: {scrub(str(exc))} "
             "(set ASR_PREFLIGHT_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )
