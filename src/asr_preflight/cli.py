@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -39,23 +38,26 @@ from asr_preflight.findings import Status, Verdict
 from asr_preflight.knowledge import regions
 from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
-from asr_preflight.report import console as console_report
+from asr_preflight.report import changes as report_changes
 from asr_preflight.report import explain as explain_report
+from asr_preflight.report import formats
 from asr_preflight.report import plan as plan_report
+from asr_preflight.report.changes import compare, load_findings
+from asr_preflight.report.formats import Format
 from asr_preflight.report.model import build_report
-from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
 from asr_preflight.rules.permissions import explain_rows
 from asr_preflight.secrets import scrub
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
+from asr_preflight.waivers import load_waivers
 
 EXIT_INTERNAL = 3
 
 # Plain help and errors (rich_markup_mode=None): option names never cut at 80 columns, and a
 # usage error is the same one-line `asr-preflight: error: ...` as every other error.
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -245,7 +247,26 @@ def check(
     target_resource_group: TargetRgOpt = None,
     target_zone: TargetZoneOpt = None,
     guest_dir: GuestOpt = [],  # noqa: B006
-    output: OutputOpt = OutputFormat.TABLE,
+    output: Annotated[
+        Format, typer.Option(help="Report format, to standard output (or --out).")
+    ] = Format.TABLE,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write every format into this folder (report.json, report.sarif and so on)."
+        ),
+    ] = None,
+    waivers: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file of waivers (rule, resource, reason, expires): matching findings are "
+            "shown as waived and decide nothing until they expire."
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="An earlier JSON report: say what is new, changed or fixed since."),
+    ] = None,
     all_findings: Annotated[
         bool,
         typer.Option(
@@ -286,17 +307,18 @@ def check(
             strict=strict,
             target_zone=target_zone,
         )
-        result = run_check(context)
+        result = run_check(context, waivers=load_waivers(waivers) if waivers else None)
+        changes = None
+        if baseline:
+            earlier, findings = load_findings(baseline)
+            changes = compare(earlier, findings, result.findings)
+        report = build_report(result, all_findings, changes)
         with _destination(out) as stream:
-            if output is OutputFormat.JSON:
-                write_report(build_report(result, all_findings), stream)
-            else:
-                text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
-                console = Console(highlight=False, file=text) if out else Console(highlight=False)
-                console_report.render(result, console, details=details)
-                text.detach()
+            formats.write(output, result, report, stream, details=details, terminal=out is None)
+        if report_dir:
+            formats.write_all(report_dir, result, build_report(result, True, changes))
     # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
-    blocked = any(f.status is Status.FAIL for f in result.findings)
+    blocked = any(f.status is Status.FAIL and not f.waived for f in result.findings)
     unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)
     raise typer.Exit(
         EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
@@ -491,6 +513,27 @@ def export_script_command(
     out.write_text(script)
     out.chmod(0o755)
     typer.echo(f"wrote {out}: run it where az is logged in (Cloud Shell works)", err=True)
+
+
+@app.command("diff")
+def diff_reports(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report.", metavar="OLD")],
+    new: Annotated[Path, typer.Argument(help="The later JSON report.", metavar="NEW")],
+    output: OutputOpt = OutputFormat.TABLE,
+) -> None:
+    """What changed between two JSON reports: new, changed and fixed findings. Exit 1 when
+    something is new or got worse."""
+    earlier, before = load_findings(old)
+    later, after = load_findings(new)
+    changes = compare(earlier, before, after)
+    if output is OutputFormat.JSON:
+        sys.stdout.buffer.write(msgspec.json.encode(changes) + b"\n")
+    else:
+        console = Console(highlight=False)
+        console.print(f"since {earlier}, in {later}:", soft_wrap=True)
+        report_changes.render(changes, console)
+    worse = changes.new or any(c.after is Status.FAIL for c in changes.changed)
+    raise typer.Exit(EXIT_BLOCKED if worse else EXIT_READY)
 
 
 @app.command("snapshot")

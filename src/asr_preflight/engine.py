@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from asr_preflight.findings import Finding, Status, Verdict
 from asr_preflight.model import Estate, ids
 from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.rules import Context, Rule, all_rules
+from asr_preflight.waivers import Waiver, apply_waivers
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,16 @@ def split_protected(
     return [vm for vm in vms if vm.key not in estate.protected_items], protected
 
 
-def run_check(context: Context, rules: list[Rule] | None = None) -> CheckResult:
+def run_check(
+    context: Context,
+    rules: list[Rule] | None = None,
+    waivers: list[Waiver] | None = None,
+    today: date | None = None,
+) -> CheckResult:
     rules = rules if rules is not None else all_rules()
     findings = [finding for rule in rules for finding in rule.run(context)]
+    if waivers:
+        findings = apply_waivers(findings, waivers, today or date.today())
     decided = verdicts(context.vms, findings)
     if context.protected_vms:
         decided = sorted(
@@ -83,7 +92,7 @@ def _protected_verdicts(
     """`protected`, with the replication rules that fail for the VM (its health) as reasons."""
     failing: dict[str, set[str]] = defaultdict(set)
     for finding in findings:
-        if finding.status is Status.FAIL and finding.resource_id:
+        if finding.status is Status.FAIL and finding.resource_id and not finding.waived:
             failing[ids.key(finding.resource_id)].add(finding.rule)
     return [VmVerdict(vm, Verdict.PROTECTED, tuple(sorted(failing[vm.key]))) for vm in vms]
 
@@ -126,6 +135,8 @@ def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdi
     fails: dict[str, set[str]] = defaultdict(set)  # scope key -> failing rule ids
     unknowns: dict[str, set[str]] = defaultdict(set)
     for finding in findings:
+        if finding.waived:
+            continue  # shown and counted, but it decides nothing until it expires
         if finding.status is Status.FAIL:
             bucket = fails
         elif finding.status is Status.UNKNOWN:

@@ -35,6 +35,15 @@ class Verdict(StrEnum):
     PROTECTED = "protected"  # a vault already replicates the VM: not a new enablement
 
 
+class WaiverMark(msgspec.Struct, frozen=True):
+    """A waiver (--waivers) that matches a finding: shown and counted, never hidden. Until it
+    expires, the finding blocks nothing; from its expiry date on, it counts again."""
+
+    reason: str
+    expires: str  # ISO date
+    expired: bool = False
+
+
 class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     rule: str
     area: Area
@@ -47,3 +56,9 @@ class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     # VMs this finding decides, when its resource is not the VM itself or one of its scopes
     # (a quota family, a cache account). None: decided by resource_id (see engine.affected_vms).
     affected_vms: tuple[str, ...] | None = None
+    waiver: WaiverMark | None = None
+
+    @property
+    def waived(self) -> bool:
+        """A waiver holds it today: it decides no verdict and no exit code."""
+        return self.waiver is not None and not self.waiver.expired

@@ -201,7 +201,7 @@ def _groups(findings: list[Finding]) -> list[_Group]:
     stands for the others; --details lists each)."""
     groups: dict[tuple, _Group] = {}
     for finding in findings:
-        key: tuple = (finding.rule, finding.status)
+        key: tuple = (finding.rule, finding.status, finding.waiver)
         if finding.status is Status.FAIL:
             key += (finding.message, finding.remedy)
         group = groups.setdefault(key, _Group(finding))
@@ -247,6 +247,7 @@ def _to_fix(result: CheckResult, console: Console) -> None:
         if not group.alike:
             message = f"{message} (for {group.resources[0]}; the others alike, in detail)"
         console.print(Padding(Text(f"{named}: {message}"), (0, 0, 0, 8)))
+        _waiver(finding, console, 8)
         if finding.remedy:
             _remedy(finding.remedy, console)
 
@@ -341,5 +342,19 @@ def _finding(finding: Finding, title: str, console: Console) -> None:
         )
     )
     console.print(Padding(Text(f"{title}: {finding.message}"), (0, 0, 0, 10)))
+    _waiver(finding, console, 10)
     if finding.remedy:
         _remedy(finding.remedy, console)
+
+
+def _waiver(finding: Finding, console: Console, indent: int) -> None:
+    """A waiver is shown where its finding is: it hides nothing."""
+    waiver = finding.waiver
+    if waiver is None:
+        return
+    text = (
+        f"waiver EXPIRED on {waiver.expires}, so this counts again: {waiver.reason}"
+        if waiver.expired
+        else f"WAIVED until {waiver.expires} (decides nothing until then): {waiver.reason}"
+    )
+    console.print(Padding(Text(text, style="magenta"), (0, 0, 0, indent)))

@@ -10,6 +10,7 @@ import msgspec
 from asr_preflight import __version__
 from asr_preflight.engine import CheckResult
 from asr_preflight.findings import Area, Finding, Status, Verdict
+from asr_preflight.report.changes import Changes
 
 REPORT_SCHEMA = "asr-preflight/report"
 REPORT_VERSION = 1
@@ -60,6 +61,7 @@ class Summary(msgspec.Struct):
     input_problems: list[InputProblemEntry] = msgspec.field(default_factory=list)
     unused_records: int = 0  # records of kinds no rule reads, counted and otherwise ignored
     collection_errors: list[CollectionErrorEntry] = msgspec.field(default_factory=list)
+    waived: int = 0  # findings a waiver holds today (listed with it, deciding nothing)
 
 
 class VmEntry(msgspec.Struct):
@@ -87,10 +89,13 @@ class Report(msgspec.Struct):
     summary: Summary
     rules: dict[str, RuleInfo]
     vms: list[VmEntry]
+    changes: Changes | None  # since --baseline, when one was given
     findings: list[Finding]
 
 
-def build_report(result: CheckResult, include_passes: bool = False) -> Report:
+def build_report(
+    result: CheckResult, include_passes: bool = False, changes: Changes | None = None
+) -> Report:
     """The report; passes are counted in the summary and listed only when asked for, since at
     tens of thousands of VMs they are most of the bytes and none of the work to do."""
     ctx = result.context
@@ -129,6 +134,7 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
                 for p in ctx.estate.problems
             ],
             unused_records=ctx.estate.unused_records,
+            waived=sum(1 for f in result.findings if f.waived),
             collection_errors=[
                 CollectionErrorEntry(
                     e.operation, e.scope, e.status, e.code, e.message, e.retries, e.kinds
@@ -151,6 +157,7 @@ def build_report(result: CheckResult, include_passes: bool = False) -> Report:
             )
             for v in result.verdicts
         ],
+        changes=changes,
         findings=result.findings
         if include_passes
         else [f for f in result.findings if f.status is not Status.PASS],
