@@ -419,7 +419,7 @@ def test_rules_and_the_report_say_which_docs_version_they_follow():
     assert by_id["ASR-VM-008"]["docs"] == "SM-2026 (2026-01-01)"
     assert all("(20" in r["docs"] for r in rules), "every rule's docs are dated"
     table = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB).stdout
-    assert "rules follow the ASR docs up to SM-2026 (2026-01-01)" in table
+    assert "rules follow the ASR docs up to CHURN-2026 (2026-01-06)" in table
 
 
 def test_each_quota_figure_names_the_export_it_came_from():

@@ -57,10 +57,11 @@ def test_verdict_per_vm_with_an_owner(estate):
         "vm-db-01": ("blocked", ("ASR-CAP-002", "ASR-NET-005")),
         # E64s_v5 is restricted: ASR picks E8s_v5, and the ESv5 family is short of quota
         "vm-db-02": ("blocked", ("ASR-CAP-002", "ASR-VM-101")),  # + GRUB root=/dev/sda2
-        # double-encrypted data disk, no such disk encryption set in Central US: 150353
+        # double-encrypted data disk, no such disk encryption set in Central US: 150353; and
+        # its Premium SSD v2 disk writes 74 MB/s, beyond even High Churn
         "vm-files-01": (
             "blocked",
-            ("ASR-CAP-002", "ASR-ENC-001", "ASR-NET-003", "ASR-STO-007"),
+            ("ASR-CAP-002", "ASR-ENC-001", "ASR-NET-003", "ASR-REP-001", "ASR-STO-007"),
         ),
         "vm-legacy-01": (
             "blocked",  # VSS disabled (151025), dual-pass ADE among everything else
@@ -103,7 +104,15 @@ def test_every_per_vm_rule_passes_somewhere_and_fails_somewhere(estate):
     # disk redundancy only fails for shared disks on Trusted Launch Linux VMs, and the one
     # protected VM drifted (tests/rules/test_protected.py covers the other outcomes).
     protected = {"ASR-PROT-001", "ASR-PROT-002", "ASR-PROT-003"}
-    covered = {"ASR-STO-003", "ASR-CAP-004", "ASR-STO-004", "ASR-ENC-006", *protected}
+    # ASR-REP-002 asks only when a cache account is chosen (tests/rules/test_replication.py).
+    covered = {
+        "ASR-STO-003",
+        "ASR-CAP-004",
+        "ASR-STO-004",
+        "ASR-ENC-006",
+        "ASR-REP-002",
+        *protected,
+    }
     for rule in sorted(per_vm - covered):
         assert "pass" in seen[rule] and seen[rule] & {"fail", "warn", "unknown"}, rule
 

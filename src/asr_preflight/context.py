@@ -10,6 +10,7 @@ from asr_preflight.model import Estate
 from asr_preflight.model.entities import VirtualMachine
 
 if TYPE_CHECKING:
+    from asr_preflight.analysis.churn import VmChurn
     from asr_preflight.plan import PlanResult
 
 
@@ -46,6 +47,13 @@ class Context:
     @property
     def subscriptions(self) -> list[str]:
         return sorted({vm.subscription_id for vm in self.vms})
+
+    @cached_property
+    def churn(self) -> dict[str, VmChurn]:
+        """Each VM's churn against ASR's limits, judged once for the rules and the plan."""
+        from asr_preflight.analysis.churn import assess
+
+        return {vm.key: assess(self.estate, vm) for vm in self.vms}
 
     @cached_property
     def plan(self) -> PlanResult:

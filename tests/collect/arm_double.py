@@ -48,6 +48,7 @@ API_VERSIONS = {
     "role-assignments": "2022-04-01",
     "role-definitions": "2022-04-01",
     "deny-assignments": "2022-04-01",
+    "metrics": "2024-02-01",
     "graph": "2021-03-01",
     "metadata": "2022-09-01",
 }
@@ -259,6 +260,7 @@ class ArmData:
     memberships: dict[str, set[str]] = field(default_factory=dict)
     blob_services: dict[str, dict[str, Any]] = field(default_factory=dict)  # account key -> body
     service_tags: dict[str, Any] | None = None
+    metrics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # VM key -> its metrics
 
     @classmethod
     def from_snapshot(cls, snap: Snapshot) -> ArmData:
@@ -331,6 +333,9 @@ class ArmData:
             data.service_tags = {k: v for k, v in tags.items() if k != "__kind__"}
         for service in _records(snap, "microsoft.storage/storageaccounts/blobservices"):
             data.blob_services[ids.parent(service.get("id"))] = service
+        for metric in _records(snap, "microsoft.insights/metrics"):
+            resource = str(metric["id"]).lower().split("/providers/microsoft.insights/metrics")[0]
+            data.metrics.setdefault(resource, []).append(metric)
         return data
 
 
@@ -431,6 +436,11 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
         (
             "deny-assignments",
             r"^/subscriptions/(?P<sub>[^/]+)/providers/microsoft\.authorization/denyassignments$",
+        ),
+        (
+            "metrics",
+            r"^(?P<resource>/subscriptions/(?P<sub>[^/]+)/resourcegroups/[^/]+/providers/"
+            r"microsoft\.compute/virtualmachines/[^/]+)/providers/microsoft\.insights/metrics$",
         ),
         (
             "blob-service",
@@ -649,6 +659,36 @@ class ArmDouble:
     def _deny_assignments(self, groups: dict, query: dict, raw_path: str) -> Any:
         items = self.data.deny_assignments
         return None if items is None else self._page(items, query, raw_path)
+
+    def _metrics(self, groups: dict, query: dict, raw_path: str) -> Any:
+        """Metrics - List for one VM: each metric asked for, with its series, or with none when
+        the VM has no data (as Azure answers for a metric without values)."""
+        wanted = [n for n in (query.get("metricnames") or [""])[0].split(",") if n]
+        known = {
+            str((m.get("name") or {}).get("value", "")).lower(): m
+            for m in self.data.metrics.get(groups["resource"], [])
+        }
+        resource = raw_path.split("/providers/Microsoft.Insights", 1)[0]
+        value = [
+            known.get(name.lower())
+            or {
+                "id": f"{resource}/providers/Microsoft.Insights/metrics/{name}",
+                "type": "Microsoft.Insights/metrics",
+                "name": {"value": name, "localizedValue": name},
+                "unit": "BytesPerSecond" if "Bytes" in name else "CountPerSecond",
+                "timeseries": [],
+                "errorCode": "Success",
+            }
+            for name in wanted
+        ]
+        return {
+            "cost": 0,
+            "timespan": (query.get("timespan") or [""])[0],
+            "interval": (query.get("interval") or ["PT1H"])[0],
+            "value": value,
+            "namespace": "Microsoft.Compute/virtualMachines",
+            "resourceregion": "eastus",
+        }
 
     def _blob_service(self, groups: dict, query: dict, raw_path: str) -> Any:
         record = self.data.blob_services.get(ids.key(groups["account"]))

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -57,6 +57,7 @@ from asr_preflight.snapshot.snapshot import CollectionError, MembershipBlock, Sn
 VM = "microsoft.compute/virtualmachines"
 STORAGE = "microsoft.storage/storageaccounts"
 BLOB_SERVICE = "microsoft.storage/storageaccounts/blobservices"
+METRICS = "microsoft.insights/metrics"
 ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
 ROLE_DEFINITION = "microsoft.authorization/roledefinitions"
 DENY_ASSIGNMENT = "microsoft.authorization/denyassignments"
@@ -110,6 +111,14 @@ class Result:
 
 
 Progress = Callable[[int, int, str], None]  # (tasks done, tasks known, what finished)
+
+
+CHURN_METRICS = (
+    "OS Disk Write Bytes/sec",
+    "OS Disk Write Operations/Sec",
+    "Data Disk Write Bytes/sec",
+    "Data Disk Write Operations/Sec",
+)
 
 
 class UnexpectedAnswer(Exception):
@@ -232,12 +241,15 @@ class _Run:
                 self.failed.update(_PER_SUBSCRIPTION)
             futures: list[Future[None]] = []
             storage: Future[None] | None = None
+            vms: Future[None] | None = None
             if readable:
                 for query in QUERIES:
                     future = self._submit(pool, self._graph, query, readable)
                     futures.append(future)
                     if query.kind == STORAGE:
                         storage = future
+                    elif query.kind == VM:
+                        vms = future
                 for sub in readable:
                     futures += [self._submit(pool, task, sub) for task in self._per_subscription()]
                 for region in dict.fromkeys((self.target.source_region, self.target.target_region)):
@@ -248,6 +260,11 @@ class _Run:
                 futures += [
                     self._submit(pool, self._blob_service, account_id)
                     for account_id in self._cache_candidates()
+                ]
+            if vms is not None and self.settings.metrics_days:
+                vms.result()
+                futures += [
+                    self._submit(pool, self._metrics, vm_id) for vm_id in self._source_vms()
                 ]
             wait(futures)
             for future in futures:
@@ -627,6 +644,40 @@ class _Run:
             self._keep(_Part((9, sub), DENY_ASSIGNMENT, records))
 
         self._guard(DENY_ASSIGNMENT, f"/subscriptions/{sub}", "list deny assignments", read)
+
+    def _source_vms(self) -> list[str]:
+        with self.lock:
+            rows = [r for p in self.parts if p.kind == VM for r in p.records]
+        region = self.target.source_region
+        return [
+            r["id"]
+            for r in rows
+            if isinstance(r.get("id"), str) and str(r.get("location", "")).lower() == region
+        ]
+
+    def _metrics(self, vm_id: str) -> None:
+        """A week of one VM's hourly disk write metrics (churn): one call per VM, paced like
+        every other. A VM whose metrics cannot be read is `unknown` for churn, alone."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        start = end - timedelta(days=self.settings.metrics_days)
+        sub = ids.subscription(vm_id) or ""
+
+        def read() -> None:
+            body = self.client(MonitorManagementClient, sub).metrics.list(
+                vm_id,
+                timespan=f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
+                interval="PT1H",
+                metricnames=",".join(CHURN_METRICS),
+                aggregation="Average,Maximum",
+                filter="LUN eq '*'",
+                cls=lambda response, _model, _headers: response.http_response.body(),
+            )
+            doc = _object(_decode(body), "a metrics answer")
+            self._keep(_Part((12, ids.key(vm_id)), METRICS, _objects(doc.get("value"), "metrics")))
+
+        self._guard(None, vm_id, "read disk write metrics (churn)", read)
 
     def _cache_candidates(self) -> list[str]:
         """Storage accounts whose blob soft delete matters: the chosen cache accounts, else those

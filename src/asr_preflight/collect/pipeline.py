@@ -175,6 +175,7 @@ class PipelineSettings:
     retry_backoff_max: float = 60.0
     connection_timeout: float = 20.0
     read_timeout: float = 120.0
+    metrics_days: int = 7  # disk write metrics read per VM for churn; 0: none
 
 
 def ca_bundle() -> str | bool:

@@ -33,6 +33,7 @@ from asr_preflight.model.entities import (
     KeyVault,
     LoadBalancer,
     LvmVolume,
+    MetricSeries,
     NatGateway,
     NetworkInterface,
     NetworkMapping,
@@ -97,6 +98,7 @@ NETWORK_MAPPING = (
     "replicationnetworkmappings"
 )
 PROTECTED_ITEM = detect.PROTECTED_ITEMS
+METRICS = "microsoft.insights/metrics"
 
 # The kinds the model reads; records of any other kind are counted and otherwise ignored.
 USED_KINDS = frozenset(
@@ -122,6 +124,7 @@ USED_KINDS = frozenset(
         VM_EXTENSION,
         NETWORK_MAPPING,
         PROTECTED_ITEM,
+        METRICS,
         detect.SKUS,
         detect.USAGES,
         detect.LOCATIONS,
@@ -161,6 +164,9 @@ def build_estate(snapshot: Snapshot) -> Estate:
     estate.load_balancers = {ids.key(b.id): b for b in every(LOAD_BALANCER)}
     estate.nat_gateways = {ids.key(g.id): g for g in every(NAT_GATEWAY)}
     estate.network_mappings = list(every(NETWORK_MAPPING))
+    for series in every(METRICS):
+        for one in series:
+            estate.metrics.setdefault(one.resource_key, []).append(one)
     estate.protected_items = {
         ids.key(item.vm_id): item for item in every(PROTECTED_ITEM) if item is not _NOT_A2A
     }
@@ -749,6 +755,48 @@ def _mapping(_: Reader, record: raw.NetworkMappingRecord) -> NetworkMapping:
     )
 
 
+def _metric(_: Reader, record: raw.MetricRecord) -> tuple[MetricSeries, ...]:
+    """Each time series of a metric: its points in time order, missing values skipped (a gap
+    shortens the hours covered, it never reads as zero)."""
+    rid = resource_id(record)
+    marker = "/providers/microsoft.insights/metrics"
+    at = rid.lower().find(marker)
+    if at < 0:
+        raise Unreadable("$.id", "expected <resource id>/providers/Microsoft.Insights/metrics/…")
+    if record.name is None or not record.name.value:
+        raise Unreadable("$.name.value", "expected the metric's name")
+    if record.timeseries is None:
+        raise Unreadable("$.timeseries", "expected the metric's time series")
+    out = []
+    for series in record.timeseries:
+        lun = next(
+            (
+                m.value
+                for m in series.metadatavalues or ()
+                if m.name and (m.name.value or "").lower() == "lun"
+            ),
+            None,
+        )
+        points = sorted(
+            (p for p in series.data or () if p.average is not None and p.time_stamp),
+            key=lambda p: p.time_stamp or "",
+        )
+        out.append(
+            MetricSeries(
+                resource_key=ids.key(rid[:at]),
+                metric=record.name.value.lower(),
+                lun=lun,
+                averages=tuple(float(p.average or 0.0) for p in points),
+                maxima=tuple(
+                    float(p.maximum if p.maximum is not None else p.average or 0.0) for p in points
+                ),
+                start=points[0].time_stamp if points else None,
+                end=points[-1].time_stamp if points else None,
+            )
+        )
+    return tuple(out)
+
+
 _NOT_A2A = ProtectedItem("", "", "", None, None, None, None, None)  # another ASR scenario
 
 
@@ -1201,6 +1249,7 @@ _BUILDERS: dict[str, tuple[type[Any], Any]] = {
     NAT_GATEWAY: (raw.NatRecord, _nat),
     NETWORK_MAPPING: (raw.NetworkMappingRecord, _mapping),
     PROTECTED_ITEM: (raw.ProtectedItemRecord, _protected_item),
+    METRICS: (raw.MetricRecord, _metric),
     ROUTE_TABLE: (raw.RouteTableRecord, _route_table),
     VAULT: (raw.VaultRecord, _vault),
     RESOURCE_GROUP: (raw.ResourceGroupRecord, _resource_group),

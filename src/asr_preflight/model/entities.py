@@ -184,6 +184,19 @@ class ProtectedItem(Struct, frozen=True):
         return self.vault_id.rstrip("/").rsplit("/", 1)[-1]
 
 
+class MetricSeries(Struct, frozen=True):
+    """One metric of one resource (and LUN) over time: hourly averages and maxima, in the unit
+    Azure Monitor gives (bytes or operations per second)."""
+
+    resource_key: str  # the VM, or the managed disk for Composite Disk metrics
+    metric: str  # lower case: "data disk write bytes/sec", "composite disk write operations/sec" …
+    lun: str | None  # the LUN dimension of Data Disk metrics
+    averages: tuple[float, ...]
+    maxima: tuple[float, ...]
+    start: str | None  # the first and last hour with a value
+    end: str | None
+
+
 class Route(Struct, frozen=True):
     name: str
     address_prefix: str

@@ -13,6 +13,7 @@ from asr_preflight.model.entities import (
     InputProblem,
     KeyVault,
     LoadBalancer,
+    MetricSeries,
     NatGateway,
     NetworkInterface,
     NetworkMapping,
@@ -75,6 +76,7 @@ class Estate:
     nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
     network_mappings: list[NetworkMapping] = field(default_factory=list)
     protected_items: dict[str, ProtectedItem] = field(default_factory=dict)  # by source VM key
+    metrics: dict[str, list[MetricSeries]] = field(default_factory=dict)  # by VM or disk key
     disk_encryption_sets: dict[str, DiskEncryptionSet] = field(default_factory=dict)
     key_vaults: dict[str, KeyVault] = field(default_factory=dict)  # and Managed HSM pools
     extensions: dict[str, dict[str, VmExtension]] = field(default_factory=dict)  # by VM key

@@ -563,6 +563,40 @@ class ProtectedItemRecord(ProtectedItemProperties):
     properties: ProtectedItemProperties | None = None
 
 
+# --- Azure Monitor metrics (REST Metrics - List, `az monitor metrics list`) ----------------------
+
+
+class MetricName(Schema):
+    value: str | None = None
+
+
+class MetadataValue(Schema):
+    name: MetricName | None = None
+    value: str | None = None
+
+
+class MetricPoint(Schema):
+    time_stamp: str | None = None
+    average: float | None = None
+    maximum: float | None = None
+
+
+class TimeSeries(Schema):
+    metadatavalues: list[MetadataValue] | None = None
+    data: list[MetricPoint] | None = None
+
+
+class MetricRecord(Schema):
+    """One metric of one resource; its `name` is an object, so it is no `Record`."""
+
+    id: str | None = None
+    type: str | None = None
+    name: MetricName | None = None
+    unit: str | None = None
+    timeseries: list[TimeSeries] | None = None
+    error_code: str | None = None
+
+
 # --- subscriptions, providers, locations -------------------------------------------------------
 
 

@@ -41,6 +41,9 @@ class VmPlan(msgspec.Struct):
     # when the target size is smaller than the source: by how much, and sizes that are not
     smaller: str | None = None
     larger_sizes: list[str] = msgspec.field(default_factory=list)
+    churn: str | None = None  # normal | high_churn | beyond | unknown (analysis/churn.py)
+    # an estimate: provisioned size at the per-VM limit of 54 MB/s, a best case
+    initial_replication_hours: float | None = None
 
 
 class QuotaAsk(msgspec.Struct):

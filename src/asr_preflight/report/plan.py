@@ -62,6 +62,7 @@ def render(plan: TargetPlan, console: Console) -> None:
         if vm.smaller:
             keep = ", ".join(vm.larger_sizes) or "none offered"
             console.print(f"    smaller than today: {vm.smaller}; sizes that are not: {keep}")
+    _replication(plan, console)
     console.print()
     subscription = None
     for ask in sorted(plan.quota, key=lambda a: (a.subscription, a.region, a.quota.lower())):
@@ -82,3 +83,29 @@ def render(plan: TargetPlan, console: Console) -> None:
             console.print(line)
     for note in plan.notes:
         console.print(f"  note: {note}")
+
+
+def _replication(plan: TargetPlan, console: Console) -> None:
+    """Churn per VM and how long the first copy takes: an estimate, with its assumption."""
+    hours = [vm.initial_replication_hours for vm in plan.vms if vm.initial_replication_hours]
+    console.print()
+    console.print(Text("Churn and initial replication (estimate)", style="bold"))
+    for vm in plan.vms:
+        first = (
+            f"{vm.initial_replication_hours:g} h"
+            if vm.initial_replication_hours is not None
+            else "? (disk sizes unknown)"
+        )
+        console.print(f"  {vm.name}: churn {vm.churn or 'unknown'}; initial replication {first}")
+    if hours:
+        console.print(
+            f"  estate: {max(hours):g} h when every VM starts at once (the largest), "
+            f"{sum(hours):g} h one VM after another"
+        )
+    console.print(
+        Text(
+            "  assumes each VM copies its provisioned disks at 54 MB/s, ASR's per-VM churn limit "
+            "(SM-2026): a best case; Azure reports no used size for managed disks",
+            style="dim",
+        )
+    )

@@ -7,6 +7,7 @@ from asr_preflight.rules import (  # noqa: F401  (imported to register their rul
     networking,
     permissions,
     protected,
+    replication,
     storage,
     subscription,
     vault,
