@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_live.py
 	$(BIN)/python scripts/bench_boundary.py
+	$(BIN)/python scripts/bench_churn.py
 
 # The boundary's property tests, long and random: ASR_FUZZ_EXAMPLES cases each (default 10,000).
 fuzz: $(STAMP)

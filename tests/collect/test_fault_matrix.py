@@ -35,6 +35,7 @@ CALLS = {
     "role definitions": (AUTHZ.format("roledefinitions"), "list role definitions"),
     "deny assignments": (AUTHZ.format("denyassignments"), "list deny assignments"),
     "blob service": (r"/blobservices/default$", "read blob service properties"),
+    "churn metrics": (r"/providers/microsoft\.insights/metrics$", "read disk write metrics"),
     # one query of the sixteen: its kind is lost, the others are read
     "resource graph": (r"^/providers/microsoft\.resourcegraph/resources$", "Resource Graph"),
 }

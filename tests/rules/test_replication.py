@@ -172,3 +172,16 @@ def test_the_plan_sizes_cache_accounts_by_churn_and_estimates_the_first_copy(est
     assert "up to 375 disks" in standard.note
     assert "Premium Block Blob" in premium.note and "vm1" in premium.note
     assert SUB in plan.vms[0].id
+
+
+def test_subscription_scope_metrics_name_each_vm_in_a_dimension(estate, tmp_path):
+    """`az rest` on /subscriptions/{id}/providers/Microsoft.Insights/metrics with
+    `$filter=Microsoft.ResourceId eq '*'`: one answer for every VM of a region."""
+    scope = f"/subscriptions/{SUB}"
+    metric = _metric(scope, "OS Disk Write Bytes/sec", [9.0 * MB] * 168)
+    metric["timeseries"][0]["metadatavalues"] = [
+        {"name": {"value": "Microsoft.ResourceId"}, "value": estate.vm1["id"].lower()}
+    ]
+    estate.files["metrics-sub.json"] = {"value": [metric]}
+    [finding] = estate.run(tmp_path, "ASR-REP-001")
+    assert finding.status == "warn" and "8 KB writes assumed" in finding.message

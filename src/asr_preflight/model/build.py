@@ -769,26 +769,26 @@ def _metric(_: Reader, record: raw.MetricRecord) -> tuple[MetricSeries, ...]:
         raise Unreadable("$.timeseries", "expected the metric's time series")
     out = []
     for series in record.timeseries:
-        lun = next(
-            (
-                m.value
-                for m in series.metadatavalues or ()
-                if m.name and (m.name.value or "").lower() == "lun"
-            ),
-            None,
-        )
-        points = sorted(
-            (p for p in series.data or () if p.average is not None and p.time_stamp),
-            key=lambda p: p.time_stamp or "",
-        )
+        dimensions = {
+            (m.name.value or "").lower(): m.value for m in series.metadatavalues or () if m.name
+        }
+        lun = dimensions.get("lun")
+        # subscription-scope metrics name each series' resource in a dimension
+        resource = dimensions.get("microsoft.resourceid") or rid[:at]
+        points = [p for p in series.data or () if p.average is not None and p.time_stamp]
+        stamps = [p.time_stamp for p in points]
+        if stamps != sorted(stamps):  # Azure answers in time order; a hand-made file may not
+            points.sort(key=lambda p: p.time_stamp or "")
+        averages = tuple(p.average for p in points)
         out.append(
             MetricSeries(
-                resource_key=ids.key(rid[:at]),
+                resource_key=ids.key(resource),
                 metric=record.name.value.lower(),
                 lun=lun,
-                averages=tuple(float(p.average or 0.0) for p in points),
+                averages=averages,  # type: ignore[arg-type]  (None was filtered out above)
                 maxima=tuple(
-                    float(p.maximum if p.maximum is not None else p.average or 0.0) for p in points
+                    a if p.maximum is None else p.maximum
+                    for p, a in zip(points, averages, strict=True)
                 ),
                 start=points[0].time_stamp if points else None,
                 end=points[-1].time_stamp if points else None,
