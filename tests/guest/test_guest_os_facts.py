@@ -213,6 +213,12 @@ def test_windows_guest(monkeypatch, ca, tls_server):
     commands = {
         ("sc", "qc", "COMSysApp"): (0, SC_QC.format(name="COMSysApp", code=4, label="DISABLED")),
         ("sc", "qc", "VSS"): (0, SC_QC.format(name="VSS", code=3, label="DEMAND_START")),
+        # Storage Replica is not installed: sc answers 1060 (ERROR_SERVICE_DOES_NOT_EXIST)
+        ("sc", "qc", "StorageReplica"): (
+            1060,
+            "[SC] OpenService FAILED 1060:\n\nThe specified service does not exist as an "
+            "installed service.",
+        ),
         ("sc", "query", "WindowsAzureGuestAgent"): (0, SC_QUERY),
     }
     monkeypatch.setattr(probe, "is_windows", lambda: True)
@@ -235,6 +241,12 @@ def test_windows_guest(monkeypatch, ca, tls_server):
             "start_type": "demand",
             "error": None,
         },
+        {
+            "name": "StorageReplica",
+            "display_name": "Storage Replica",
+            "start_type": "missing",
+            "error": None,
+        },
     ]
     assert facts["agent"] == {"present": True, "running": True, "version": None, "state": "running"}
     assert "grub" not in facts and "filesystems" not in facts
@@ -243,8 +255,12 @@ def test_windows_guest(monkeypatch, ca, tls_server):
 
 
 def test_windows_service_that_sc_cannot_read(monkeypatch):
-    outputs = {"COMSysApp": (1060, "does not exist"), "VSS": (5, "[SC] OpenService FAILED 5:")}
+    outputs = {
+        "COMSysApp": (1060, "does not exist"),
+        "VSS": (5, "[SC] OpenService FAILED 5:"),
+        "StorageReplica": (1060, "does not exist"),
+    }
     monkeypatch.setattr(probe, "run_command", lambda args, timeout: outputs[args[2]])
     services = probe.windows_services(probe.Guest(None), 1.0)
-    assert [s["start_type"] for s in services] == ["missing", None]
+    assert [s["start_type"] for s in services] == ["missing", None, "missing"]
     assert services[1]["error"].startswith("sc qc VSS: [SC] OpenService FAILED 5")

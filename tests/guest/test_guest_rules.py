@@ -3,6 +3,8 @@ skip that lists VMs whose guest facts lack the probe's sections."""
 
 from __future__ import annotations
 
+import pytest
+
 from builders import statuses
 
 UUID_GRUB = {
@@ -147,6 +149,24 @@ def test_unread_service_is_unknown(estate, tmp_path):
 
 def test_linux_vm_is_not_judged_on_windows_services(estate, tmp_path):
     assert [f.status for f in estate.run(tmp_path, "ASR-VM-102")] == ["skip"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"),
+    [("missing", "pass"), ("disabled", "pass"), ("auto", "fail"), ("demand", "fail")],
+)
+def test_storage_replica_installed_fails_as_the_2026_matrix_says(estate, tmp_path, mode, status):
+    services = {"COMSysApp": "demand", "VSS": "demand", "StorageReplica": mode}
+    [finding] = _windows(estate, services).run(tmp_path, "ASR-VM-104")
+    assert finding.status == status
+    if status == "fail":
+        assert "Uninstall-WindowsFeature Storage-Replica" in finding.remedy
+
+
+def test_storage_replica_not_read_by_an_older_probe_is_unknown(estate, tmp_path):
+    services = {"COMSysApp": "demand", "VSS": "demand"}
+    [finding] = _windows(estate, services).run(tmp_path, "ASR-VM-104")
+    assert finding.status == "unknown" and "older than this check" in finding.message
 
 
 # --- ASR-VM-103 OS filesystems ---------------------------------------------------------------

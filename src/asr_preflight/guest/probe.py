@@ -134,7 +134,8 @@ ROOT_REMEDIES = {
     "debian": _APT + _CHECK,
     "ubuntu": _APT + _CHECK,
     "rhel": "As root: yum reinstall -y ca-certificates (dnf on RHEL 8/9) && "
-    "update-ca-trust extract." + _CHECK,
+    "update-ca-trust extract. A root the package lacks goes, as a PEM file, under "
+    "/etc/pki/ca-trust/source/anchors/ before update-ca-trust extract." + _CHECK,
     "centos": "As root: yum reinstall -y ca-certificates && update-ca-trust extract."
     + _CHECK
     + " End-of-life CentOS releases may need an archived (vault) repository to get the package.",
@@ -191,6 +192,7 @@ AGENT_FILES = (
 WINDOWS_SERVICES = (
     ("COMSysApp", "COM+ System Application"),
     ("VSS", "Volume Shadow Copy"),
+    ("StorageReplica", "Storage Replica"),  # not supported by ASR (2026 support matrix)
 )
 START_TYPES = {0: "boot", 1: "system", 2: "auto", 3: "demand", 4: "disabled"}
 IMDS = "169.254.169.254:80"

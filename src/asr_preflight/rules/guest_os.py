@@ -143,6 +143,38 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
 
 
 @rule(
+    "ASR-VM-104",
+    Area.VM,
+    "Storage Replica is not in use on the VM",
+    sources=("SM-2026",),
+)
+def storage_replica(ctx: Context, out: Out) -> None:
+    """The 2026 support matrix does not support Storage Replica, Windows Server's own volume
+    replication. The in-guest probe reads whether its service is installed (sc qc
+    StorageReplica). Windows only; needs guest facts."""
+    judged = _section(ctx, out, "windows", "services", "Windows services")
+    for vm, services in judged:
+        mode = {s.name: s.start_type for s in services}.get("StorageReplica")
+        if mode is None:
+            out.unknown(
+                vm.id,
+                "whether Storage Replica is installed was not read (guest facts from a probe "
+                "older than this check)",
+                PROBE_HOWTO,
+            )
+        elif mode in _STATE:
+            out.pass_(vm.id, f"Storage Replica is {_STATE[mode]}")
+        else:
+            out.fail(
+                vm.id,
+                f"the Storage Replica service is installed (start type {mode}), which ASR does "
+                "not support",
+                "protect the volumes Storage Replica replicates another way, or remove the "
+                "feature (Uninstall-WindowsFeature Storage-Replica) before enabling replication",
+            )
+
+
+@rule(
     "ASR-VM-103",
     Area.VM,
     "The Linux OS filesystems sit on the OS disk, on supported filesystem types",
