@@ -10,7 +10,8 @@ VERSION_OF = -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 ifneq ($(shell $(BIN)/python $(VERSION_OF) 2>/dev/null),$(shell $(PYTHON) $(VERSION_OF)))
 $(shell rm -rf $(VENV))
 endif
-DEMO_ARGS := --snapshot examples/contoso --source-region eastus --target-region centralus \
+# The whole estate: East US to Central US, East US 2 to its pair (Central US too).
+DEMO_ARGS := --snapshot examples/contoso --pair eastus=centralus --target-region paired \
 	--principal-id bbbbbbbb-0000-4000-8000-000000000002
 
 .PHONY: demo test lint bench fuzz docs lock browser clean

@@ -4,7 +4,7 @@ a week of hourly points with a daily rhythm, seeded so the files are the same on
 
     vm-web-01, vm-web-02, vm-dmz-01   normal churn
     vm-db-01                          its Ultra data disk needs High Churn (28 MB/s of 32 KB writes)
-    vm-tiny-01                        normal churn
+    vm-tiny-01, vm-pay-01, vm-pay-02  normal churn
     vm-files-01                       its Premium SSD v2 disk writes 70 MB/s: beyond any limit
 """
 
@@ -30,6 +30,8 @@ VMS = {
     "vm-tiny-01": ("rg-web", {"os": (0.3, 8)}),
     "vm-db-01": ("rg-db", {"os": (1.5, 8), "0": (29.0, 32)}),
     "vm-files-01": ("rg-db", {"os": (1.0, 8), "0": (74.0, 64)}),
+    "vm-pay-01": ("rg-pay", {"os": (0.5, 8), "0": (1.1, 16)}),
+    "vm-pay-02": ("rg-pay", {"os": (0.5, 8), "0": (0.9, 16)}),
 }
 
 

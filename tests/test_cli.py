@@ -395,7 +395,7 @@ def test_help_is_readable_at_80_columns(command):
     ("args", "expected"),
     [
         (["check", "--bogus"], "No such option: --bogus"),
-        (["check", "--source-region", "eastus"], "Missing option '--target-region'"),
+        (["check", "--source-region", "eastus"], "--target-region: expected a target region"),
         (["check", *PAIR, "--snapshot", str(EXAMPLE), "--output", "xml"], "'xml' is not one of"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,7 +15,7 @@ import msgspec
 import typer
 from rich.console import Console
 
-from asr_preflight import __version__
+from asr_preflight import __version__, pairs
 from asr_preflight.cli_collect import (
     ArmEndpointOpt,
     CloudOpt,
@@ -31,20 +32,29 @@ from asr_preflight.cli_options import (
     region_option,
     zone_option,
 )
-from asr_preflight.engine import Scope, run_check, select_vms, split_protected
+from asr_preflight.engine import (
+    Scope,
+    run_check,
+    select_vms,
+    select_vms_anywhere,
+    split_protected,
+)
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.export_script import export_script
 from asr_preflight.findings import Status, Verdict
 from asr_preflight.knowledge import regions
-from asr_preflight.model import build_estate
+from asr_preflight.model import Estate, build_estate
+from asr_preflight.pairs import ALL, PAIRED
 from asr_preflight.perf import batch_gc
 from asr_preflight.report import changes as report_changes
+from asr_preflight.report import estate as estate_report
 from asr_preflight.report import explain as explain_report
 from asr_preflight.report import formats
 from asr_preflight.report import plan as plan_report
 from asr_preflight.report.changes import compare, load_findings
 from asr_preflight.report.formats import Format
 from asr_preflight.report.model import build_report
+from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
 from asr_preflight.rules.permissions import explain_rows
 from asr_preflight.secrets import scrub
@@ -162,27 +172,18 @@ def _destination(out: Path | None) -> Iterator[BinaryIO]:
         raise InputError(str(out), "", f"cannot write the report ({exc.strerror})") from None
 
 
-def _context(
+def _load(
     snapshot: Path | None,
     source_region: str,
     target_region: str,
     *,
-    resource_group: list[str],
-    vm: list[str],
-    principal_id: str | None = None,
-    group_id: Sequence[str] = (),
-    cache_storage_account: Sequence[str] = (),
-    vault: str | None = None,
-    target_subscription: str | None = None,
-    target_resource_group: str | None = None,
-    guest_dir: Sequence[Path] = (),
-    live: LiveSource | None = None,
-    strict: bool = False,
-    target_zone: str | None = None,
-) -> Context:
-    """Load the snapshot and frame the question: which VMs, which pair, who, which targets."""
-    principal_id = object_id_option(principal_id, "--principal-id")
-    groups = object_ids_option(group_id, "--group-id")
+    principal_id: str | None,
+    cache_storage_account: Sequence[str],
+    guest_dir: Sequence[Path],
+    live: LiveSource | None,
+    strict: bool,
+) -> Estate:
+    """The estate, read once: exports, a snapshot, or Azure itself."""
     snap = (
         live.snapshot(source_region, target_region, principal_id, cache_storage_account)
         if live
@@ -198,9 +199,27 @@ def _context(
             first.path,
             f"{first.expected} (--strict: {len(estate.problems)} input problem(s) in all)",
         )
+    return estate
+
+
+def _frame(
+    estate: Estate,
+    origin: str,
+    source: str,
+    target: str,
+    *,
+    resource_group: list[str],
+    vm: list[str],
+    principal_id: str | None = None,
+    groups: tuple[str, ...] = (),
+    cache_storage_account: Sequence[str] = (),
+    vault: str | None = None,
+    target_subscription: str | None = None,
+    target_resource_group: str | None = None,
+    target_zone: str | None = None,
+) -> Context:
+    """The question for one pair: which VMs, who, which targets."""
     exported = {v.location for v in estate.vms.values()}
-    source = region_option(source_region, "--source-region", exported)
-    target = region_option(target_region, "--target-region", exported)
     zone = zone_option(target_zone, source, target)
     vms = select_vms(estate, Scope(source, target, tuple(resource_group), tuple(vm)))
     new, protected = split_protected(estate, vms)
@@ -208,7 +227,7 @@ def _context(
         where = ", ".join(sorted(exported)) or "no region (the snapshot holds no VMs)"
         filters = [f"--vm {v}" for v in vm] + [f"--resource-group {g}" for g in resource_group]
         raise InputError(
-            str(snapshot or "--live"),
+            origin,
             "",
             f"expected VMs in {regions.display(source)} matching {' '.join(filters)}; none do"
             if filters and source in exported
@@ -230,10 +249,80 @@ def _context(
     )
 
 
+def _context(
+    snapshot: Path | None,
+    source_region: str,
+    target_region: str,
+    *,
+    resource_group: list[str],
+    vm: list[str],
+    principal_id: str | None = None,
+    group_id: Sequence[str] = (),
+    cache_storage_account: Sequence[str] = (),
+    vault: str | None = None,
+    target_subscription: str | None = None,
+    target_resource_group: str | None = None,
+    guest_dir: Sequence[Path] = (),
+    live: LiveSource | None = None,
+    strict: bool = False,
+    target_zone: str | None = None,
+) -> Context:
+    """Load the snapshot and frame the question for one pair."""
+    principal_id = object_id_option(principal_id, "--principal-id")
+    groups = object_ids_option(group_id, "--group-id")
+    estate = _load(
+        snapshot,
+        source_region,
+        target_region,
+        principal_id=principal_id,
+        cache_storage_account=cache_storage_account,
+        guest_dir=guest_dir,
+        live=live,
+        strict=strict,
+    )
+    exported = {v.location for v in estate.vms.values()}
+    return _frame(
+        estate,
+        str(snapshot or "--live"),
+        region_option(source_region, "--source-region", exported),
+        region_option(target_region, "--target-region", exported),
+        resource_group=resource_group,
+        vm=vm,
+        principal_id=principal_id,
+        groups=groups,
+        cache_storage_account=cache_storage_account,
+        vault=vault,
+        target_subscription=target_subscription,
+        target_resource_group=target_resource_group,
+        target_zone=target_zone,
+    )
+
+
+PairSourceOpt = Annotated[
+    str | None,
+    typer.Option(help="Region the VMs run in, e.g. eastus; `all`: every region with VMs."),
+]
+PairTargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Region to replicate to, e.g. centralus; `paired`: each source region's Azure pair."
+    ),
+]
+PairOpt = Annotated[
+    list[str],
+    typer.Option(
+        help="A source region and its target, SOURCE=TARGET (repeatable; with `paired` or a "
+        "target region as the default for the other sources).",
+        metavar="SOURCE=TARGET",
+    ),
+]
+
+
 @app.command()
 def check(
-    source_region: SourceOpt,
-    target_region: TargetOpt,
+    source_region: PairSourceOpt = None,
+    target_region: PairTargetOpt = None,
+    pair: PairOpt = [],  # noqa: B006
     snapshot: Annotated[
         Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
     ] = None,
@@ -289,6 +378,63 @@ def check(
     out: OutFileOpt = None,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
+    several = (
+        bool(pair)
+        or (target_region or "").lower() == PAIRED
+        or ((source_region or "").lower() == ALL)
+    )
+    if several or source_region is None or target_region is None:
+        if live:
+            raise InputError("--live", "", "expected one pair at a time with --live, for now")
+        with batch_gc():
+            results, stranded, shared = _check_pairs(
+                snapshot,
+                source_region,
+                target_region,
+                pair,
+                resource_group=resource_group,
+                vm=vm,
+                principal_id=principal_id,
+                group_id=group_id,
+                cache_storage_account=cache_storage_account,
+                vault=vault,
+                target_subscription=target_subscription,
+                target_resource_group=target_resource_group,
+                guest_dir=guest_dir,
+                strict=strict,
+                target_zone=target_zone,
+                waivers=load_waivers(waivers) if waivers else None,
+            )
+            with _destination(out) as stream:
+                if output is Format.JSON:
+                    write_report(
+                        estate_report.combine(results, stranded, shared, all_findings), stream
+                    )
+                elif output is Format.TABLE:
+                    text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
+                    console = (
+                        Console(highlight=False)
+                        if out is None
+                        else Console(highlight=False, file=text, width=100, color_system=None)
+                    )
+                    estate_report.render(results, stranded, shared, console, details)
+                    text.detach()
+                else:
+                    raise InputError(
+                        "--output",
+                        "",
+                        f"expected table or json when one run checks several pairs; for "
+                        f"{output.value}, use --report-dir (one folder per pair)",
+                    )
+            if report_dir:
+                _write_pairs(report_dir, results, stranded, shared)
+        findings = [f for r in results for f in r.findings]
+        verdict_list = [v for r in results for v in r.verdicts]
+        blocked = any(f.status is Status.FAIL and not f.waived for f in findings)
+        unknown = bool(stranded) or any(v.verdict is Verdict.UNKNOWN for v in verdict_list)
+        raise typer.Exit(
+            EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
+        )
     with batch_gc():
         context = _context(
             snapshot,
@@ -323,6 +469,89 @@ def check(
     raise typer.Exit(
         EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
     )
+
+
+def _check_pairs(
+    snapshot: Path | None,
+    source_region: str | None,
+    target_region: str | None,
+    pair: list[str],
+    *,
+    resource_group: list[str],
+    vm: list[str],
+    principal_id: str | None,
+    group_id: Sequence[str],
+    cache_storage_account: Sequence[str],
+    vault: str | None,
+    target_subscription: str | None,
+    target_resource_group: str | None,
+    guest_dir: Sequence[Path],
+    strict: bool,
+    target_zone: str | None,
+    waivers: list | None,
+) -> tuple[list, dict, list]:
+    """Every pair the question names, checked on one loaded estate, with shared quotas."""
+    pairs.asked(source_region, target_region, pair)
+    principal_id = object_id_option(principal_id, "--principal-id")
+    groups = object_ids_option(group_id, "--group-id")
+    estate = _load(
+        snapshot,
+        "",
+        "",
+        principal_id=principal_id,
+        cache_storage_account=cache_storage_account,
+        guest_dir=guest_dir,
+        live=None,
+        strict=strict,
+    )
+    exported = {v.location for v in estate.vms.values()}
+    scope = Scope("", "", tuple(resource_group), tuple(vm))
+    kept = {v.key for v in select_vms_anywhere(estate, scope)}
+    question = pairs.resolve(
+        estate,
+        source_region,
+        target_region,
+        pair,
+        {v.location for v in estate.vms.values() if v.key in kept},
+        lambda name, option: region_option(name, option, exported),
+    )
+    results = [
+        run_check(
+            _frame(
+                estate,
+                str(snapshot),
+                source,
+                target,
+                resource_group=resource_group,
+                vm=vm,
+                principal_id=principal_id,
+                groups=groups,
+                cache_storage_account=cache_storage_account,
+                vault=vault,
+                target_subscription=target_subscription,
+                target_resource_group=target_resource_group,
+                target_zone=target_zone if source == target else None,
+            ),
+            waivers=waivers,
+        )
+        for source, target in question.pairs
+    ]
+    results, shared = pairs.add_competitions(results)
+    stranded = {
+        region: (why, [v for v in estate.vms.values() if v.location == region and v.key in kept])
+        for region, why in question.unpaired.items()
+    }
+    return results, stranded, shared
+
+
+def _write_pairs(folder: Path, results: list, stranded: dict, shared: list) -> None:
+    """The estate's JSON report, and every format of each pair in a folder of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "report.json").open("wb") as stream:
+        write_report(estate_report.combine(results, stranded, shared, True), stream)
+    for result in results:
+        name = f"{result.context.source_region}-{result.context.target_region}"
+        formats.write_all(folder / name, result, build_report(result, True))
 
 
 @app.command()

@@ -53,6 +53,18 @@ def select_vms(estate: Estate, scope: Scope) -> list[VirtualMachine]:
     )
 
 
+def select_vms_anywhere(estate: Estate, scope: Scope) -> list[VirtualMachine]:
+    """The VMs the filters keep, in every region (a run over several pairs)."""
+    groups = {g.lower() for g in scope.resource_groups}
+    names = {n.lower() for n in scope.vm_names}
+    return [
+        vm
+        for vm in estate.vms.values()
+        if (not groups or vm.resource_group.lower() in groups)
+        and (not names or vm.name.lower() in names or vm.key in names)
+    ]
+
+
 def split_protected(
     estate: Estate, vms: list[VirtualMachine]
 ) -> tuple[list[VirtualMachine], tuple[VirtualMachine, ...]]:

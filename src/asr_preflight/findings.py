@@ -57,6 +57,7 @@ class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     # (a quota family, a cache account). None: decided by resource_id (see engine.affected_vms).
     affected_vms: tuple[str, ...] | None = None
     waiver: WaiverMark | None = None
+    pair: str | None = None  # "source->target", when one run checks several pairs
 
     @property
     def waived(self) -> bool:

@@ -47,11 +47,12 @@ FAULTS = {
     "429 storm": {"status": 429, "headers": {"Retry-After": "0"}},
     "500": {"status": 500},
     "connection reset": {"reset": True},
-    "read timeout": {"delay": 0.6},
+    "read timeout": {"delay": 1.5},
     "malformed JSON": {"body": b'{"value": [{"id": '},
     "JSON of the wrong shape": {"body": b"[]"},
 }
-SETTINGS = PipelineSettings(retry_total=1, retry_backoff_factor=0.01, read_timeout=0.3)
+# a read timeout well above what a loaded CI machine needs to answer, well under the fault
+SETTINGS = PipelineSettings(retry_total=1, retry_backoff_factor=0.01, read_timeout=1.0)
 CASES = [(call, fault) for call in CALLS for fault in FAULTS] + [
     ("resource graph", "truncated page")
 ]

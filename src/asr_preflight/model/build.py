@@ -143,6 +143,7 @@ def build_estate(snapshot: Snapshot) -> Estate:
     reader = Reader(snapshot)
     estate = Estate(snapshot=snapshot, present=frozenset(snapshot.present))
     estate.offered_locations = _offered_locations(reader)
+    estate.paired_regions = _paired_regions(reader)
     reader.exported_regions = {r for regions in estate.offered_locations.values() for r in regions}
 
     def every(kind: str) -> Iterator[Any]:
@@ -964,6 +965,17 @@ def _offered_locations(reader: Reader) -> dict[str, frozenset[str]]:
             sub = ids.subscription(record.id) or ""
             offered.setdefault(sub, set()).add(_region(record.name))
     return {sub: frozenset(names) for sub, names in offered.items()}
+
+
+def _paired_regions(reader: Reader) -> dict[str, str]:
+    """Each region's Azure pair, as `az account list-locations` gives it (metadata.pairedRegion);
+    never from a table of our own: pairs are Microsoft's to change."""
+    paired: dict[str, str] = {}
+    for _, record in reader.each(detect.LOCATIONS, raw.LocationRecord):
+        pairs = record.metadata.paired_region if record.metadata else None
+        if record.name and pairs and pairs[0].name:
+            paired[_region(record.name)] = _region(pairs[0].name)
+    return paired
 
 
 def _skus(skus: Iterable[VmSku | None]) -> dict[str, dict[str, VmSku]]:

@@ -62,6 +62,7 @@ class Estate:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     providers: dict[tuple[str, str], Provider] = field(default_factory=dict)
     offered_locations: dict[str, frozenset[str]] = field(default_factory=dict)
+    paired_regions: dict[str, str] = field(default_factory=dict)  # region -> its Azure pair
     skus: dict[str, dict[str, VmSku]] = field(default_factory=dict)
     usages: list[Usage] = field(default_factory=list)
     guest_facts: list[GuestFacts] = field(default_factory=list)

@@ -71,6 +71,19 @@ class VmEntry(msgspec.Struct):
     resource_group: str
     verdict: Verdict
     rules: list[str]  # the failing (blocked) or unknown (unknown) rules behind the verdict
+    pair: str | None = None  # "source->target", when one run checks several pairs
+
+
+class PairSummary(msgspec.Struct):
+    """One pair of a run over several: its VMs by verdict, and the pairs it shares quota with;
+    or a source region left without a target (`target` null, `note` says why)."""
+
+    source: str
+    target: str | None
+    vms: int
+    verdicts: dict[Verdict, int]
+    shares_quota_with: list[str] = msgspec.field(default_factory=list)
+    note: str | None = None
 
 
 class RuleInfo(msgspec.Struct):
@@ -90,6 +103,7 @@ class Report(msgspec.Struct):
     rules: dict[str, RuleInfo]
     vms: list[VmEntry]
     changes: Changes | None  # since --baseline, when one was given
+    pairs: list[PairSummary] | None  # when one run checks several pairs
     findings: list[Finding]
 
 
@@ -158,6 +172,7 @@ def build_report(
             for v in result.verdicts
         ],
         changes=changes,
+        pairs=None,
         findings=result.findings
         if include_passes
         else [f for f in result.findings if f.status is not Status.PASS],

@@ -219,3 +219,17 @@ def zones_and_placement(ctx: Context, out: Out) -> None:
                 f"single instance in {display(ctx.target_region)}"
                 + (f", availability set {plan.availability_set}" if plan.availability_set else ""),
             )
+
+
+@rule(
+    "ASR-CAP-005",
+    Area.CAPACITY,
+    "Pairs that fail over into one region fit its quotas together",
+    sources=("TS-2024",),
+    code=150097,
+)
+def shared_quota(ctx: Context, out: Out) -> None:
+    """When several source regions fail over into the same target region and subscription,
+    their VMs draw on one quota: each pair may fit alone and not together, and the second
+    "Enable replication" fails with 150097. Decided when one run checks several pairs
+    (pairs.py), from the needs every pair's plan adds up; a single pair has nothing to share."""

@@ -1,0 +1,130 @@
+"""Reports for a run over several pairs: one JSON report (every VM and finding with its pair,
+so tools that read the single-pair schema keep working) and a console view that opens on the
+estate (pairs, verdicts, the quotas pairs compete for) before each pair's own report."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import msgspec
+from rich.console import Console
+from rich.text import Text
+
+from asr_preflight.engine import CheckResult
+from asr_preflight.findings import Verdict
+from asr_preflight.knowledge.regions import display
+from asr_preflight.model.entities import VirtualMachine
+from asr_preflight.pairs import Competition, label
+from asr_preflight.report import console as console_report
+from asr_preflight.report.model import PairSummary, Report, VmEntry, build_report
+
+
+def combine(
+    results: list[CheckResult],
+    unpaired: dict[str, tuple[str, list[VirtualMachine]]],
+    competitions: list[Competition],
+    include_passes: bool = False,
+) -> Report:
+    reports = [build_report(r, include_passes) for r in results]
+    first = reports[0]
+    summary = msgspec.structs.replace(
+        first.summary,
+        source_region=",".join(sorted({r.context.source_region for r in results} | set(unpaired))),
+        target_region=",".join(sorted({r.context.target_region for r in results})),
+        vms=sum(r.summary.vms for r in reports) + sum(len(v) for _, v in unpaired.values()),
+        verdicts=_sum([r.summary.verdicts for r in reports])
+        | {
+            Verdict.UNKNOWN: _sum([r.summary.verdicts for r in reports])[Verdict.UNKNOWN]
+            + sum(len(v) for _, v in unpaired.values())
+        },
+        statuses=_sum([r.summary.statuses for r in reports]),
+        areas={a: _sum([r.summary.areas[a] for r in reports]) for a in first.summary.areas},
+        waived=sum(r.summary.waived for r in reports),
+    )
+    vms, findings, pairs = [], [], []
+    for result, report in zip(results, reports, strict=True):
+        pair = label(result.context.source_region, result.context.target_region)
+        vms += [msgspec.structs.replace(v, pair=pair) for v in report.vms]
+        findings += [msgspec.structs.replace(f, pair=pair) for f in report.findings]
+        pairs.append(
+            PairSummary(
+                result.context.source_region,
+                result.context.target_region,
+                report.summary.vms,
+                report.summary.verdicts,
+                sorted({p for c in competitions if pair in c.needs for p in c.needs} - {pair}),
+            )
+        )
+    for region, (why, stranded) in sorted(unpaired.items()):
+        pairs.append(
+            PairSummary(region, None, len(stranded), {Verdict.UNKNOWN: len(stranded)}, note=why)
+        )
+        vms += [
+            VmEntry(
+                vm.id,
+                vm.name,
+                vm.subscription_id,
+                vm.resource_group,
+                Verdict.UNKNOWN,
+                ["no target region"],
+                pair=f"{region}->?",
+            )
+            for vm in stranded
+        ]
+    rules = {k: v for r in reports for k, v in r.rules.items()}
+    return msgspec.structs.replace(
+        first, summary=summary, rules=rules, vms=vms, pairs=pairs, findings=findings
+    )
+
+
+def _sum(tables: list[dict]) -> dict:
+    total: Counter = Counter()
+    for table in tables:
+        total.update(table)
+    keys = tables[0].keys() if tables else ()
+    return {k: total[k] for k in keys}
+
+
+def render(
+    results: list[CheckResult],
+    unpaired: dict[str, tuple[str, list[VirtualMachine]]],
+    competitions: list[Competition],
+    console: Console,
+    details: bool = False,
+) -> None:
+    """The estate first, then each pair as a single-pair check shows it."""
+    report = combine(results, unpaired, competitions)
+    counts = report.summary.verdicts
+    line = "   ".join(f"{v.value} {n}" for v, n in counts.items() if n)
+    console.print(Text("ASR readiness, the whole estate", style="bold"))
+    console.print(Text(f"{report.summary.vms} VMs in {len(report.pairs or [])} pairs: {line}"))
+    for pair in report.pairs or []:
+        where = (
+            f"{display(pair.source)} → {display(pair.target)}"
+            if pair.target
+            else f"{display(pair.source)} → ?"
+        )
+        verdicts = "  ".join(f"{v.value} {n}" for v, n in pair.verdicts.items() if n)
+        console.print(f"  {where}: {pair.vms} VMs ({verdicts})")
+        if pair.note:
+            console.print(Text(f"    {pair.note}", style="yellow"))
+    for c in competitions:
+        needs = ", ".join(f"{p} {n}" for p, n in c.needs.items())
+        console.print(
+            Text(
+                f"  shared quota {c.quota} in {display(c.region)}: {needs}; together "
+                f"{c.needed}, {c.free} free [ASR-CAP-005]",
+                style="bold red",
+            )
+        )
+    for result in results:
+        console.print()
+        console.rule(
+            Text(
+                f"{display(result.context.source_region)} → "
+                f"{display(result.context.target_region)}",
+                style="bold",
+            ),
+            align="left",
+        )
+        console_report.render(result, console, details=details)
