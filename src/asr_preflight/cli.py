@@ -378,6 +378,20 @@ def check(
     out: OutFileOpt = None,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
+    question = {
+        "resource_group": resource_group,
+        "vm": vm,
+        "principal_id": principal_id,
+        "group_id": group_id,
+        "cache_storage_account": cache_storage_account,
+        "vault": vault,
+        "target_subscription": target_subscription,
+        "target_resource_group": target_resource_group,
+        "guest_dir": guest_dir,
+        "strict": strict,
+        "target_zone": target_zone,
+    }
+    accepted = load_waivers(waivers) if waivers else None
     several = (
         bool(pair)
         or (target_region or "").lower() == PAIRED
@@ -388,72 +402,29 @@ def check(
             raise InputError("--live", "", "expected one pair at a time with --live, for now")
         with batch_gc():
             results, stranded, shared = _check_pairs(
-                snapshot,
-                source_region,
-                target_region,
-                pair,
-                resource_group=resource_group,
-                vm=vm,
-                principal_id=principal_id,
-                group_id=group_id,
-                cache_storage_account=cache_storage_account,
-                vault=vault,
-                target_subscription=target_subscription,
-                target_resource_group=target_resource_group,
-                guest_dir=guest_dir,
-                strict=strict,
-                target_zone=target_zone,
-                waivers=load_waivers(waivers) if waivers else None,
+                snapshot, source_region, target_region, pair, waivers=accepted, **question
             )
             with _destination(out) as stream:
-                if output is Format.JSON:
-                    write_report(
-                        estate_report.combine(results, stranded, shared, all_findings), stream
-                    )
-                elif output is Format.TABLE:
-                    text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
-                    console = (
-                        Console(highlight=False)
-                        if out is None
-                        else Console(highlight=False, file=text, width=100, color_system=None)
-                    )
-                    estate_report.render(results, stranded, shared, console, details)
-                    text.detach()
-                else:
-                    raise InputError(
-                        "--output",
-                        "",
-                        f"expected table or json when one run checks several pairs; for "
-                        f"{output.value}, use --report-dir (one folder per pair)",
-                    )
+                _report_pairs(output, results, stranded, shared, stream, out, details, all_findings)
             if report_dir:
                 _write_pairs(report_dir, results, stranded, shared)
-        findings = [f for r in results for f in r.findings]
-        verdict_list = [v for r in results for v in r.verdicts]
-        blocked = any(f.status is Status.FAIL and not f.waived for f in findings)
-        unknown = bool(stranded) or any(v.verdict is Verdict.UNKNOWN for v in verdict_list)
         raise typer.Exit(
-            EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
+            _exit_code(
+                [f for r in results for f in r.findings],
+                [v for r in results for v in r.verdicts],
+                fail_on,
+                unknown=bool(stranded),
+            )
         )
     with batch_gc():
         context = _context(
             snapshot,
             source_region,
             target_region,
-            resource_group=resource_group,
-            vm=vm,
-            principal_id=principal_id,
-            group_id=group_id,
-            cache_storage_account=cache_storage_account,
-            vault=vault,
-            target_subscription=target_subscription,
-            target_resource_group=target_resource_group,
-            guest_dir=guest_dir,
             live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
-            strict=strict,
-            target_zone=target_zone,
+            **question,
         )
-        result = run_check(context, waivers=load_waivers(waivers) if waivers else None)
+        result = run_check(context, waivers=accepted)
         changes = None
         if baseline:
             earlier, findings = load_findings(baseline)
@@ -463,12 +434,47 @@ def check(
             formats.write(output, result, report, stream, details=details, terminal=out is None)
         if report_dir:
             formats.write_all(report_dir, result, build_report(result, True, changes))
-    # Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
-    blocked = any(f.status is Status.FAIL and not f.waived for f in result.findings)
-    unknown = any(v.verdict is Verdict.UNKNOWN for v in result.verdicts)
-    raise typer.Exit(
-        EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
-    )
+    raise typer.Exit(_exit_code(result.findings, result.verdicts, fail_on))
+
+
+def _exit_code(findings: list, verdicts: list, fail_on: FailOn, unknown: bool = False) -> int:
+    """Every failure blocks something: a VM's verdict, or the estate (a vault, a region pair).
+    A waived failure blocks nothing until its waiver expires."""
+    blocked = any(f.status is Status.FAIL and not f.waived for f in findings)
+    unknown = unknown or any(v.verdict is Verdict.UNKNOWN for v in verdicts)
+    return EXIT_BLOCKED if blocked or (fail_on is FailOn.UNKNOWN and unknown) else EXIT_READY
+
+
+def _report_pairs(
+    output: Format,
+    results: list,
+    stranded: dict,
+    shared: list,
+    stream: BinaryIO,
+    out: Path | None,
+    details: bool,
+    all_findings: bool,
+) -> None:
+    """A run over several pairs: the estate's JSON report, or its table; other formats come
+    one pair at a time (--report-dir)."""
+    if output is Format.JSON:
+        write_report(estate_report.combine(results, stranded, shared, all_findings), stream)
+    elif output is Format.TABLE:
+        text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
+        console = (
+            Console(highlight=False)
+            if out is None
+            else Console(highlight=False, file=text, width=100, color_system=None)
+        )
+        estate_report.render(results, stranded, shared, console, details)
+        text.detach()
+    else:
+        raise InputError(
+            "--output",
+            "",
+            f"expected table or json when one run checks several pairs; for "
+            f"{output.value}, use --report-dir (one folder per pair)",
+        )
 
 
 def _check_pairs(
@@ -530,7 +536,7 @@ def _check_pairs(
                 vault=vault,
                 target_subscription=target_subscription,
                 target_resource_group=target_resource_group,
-                target_zone=target_zone if source == target else None,
+                target_zone=target_zone,
             ),
             waivers=waivers,
         )
