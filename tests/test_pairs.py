@@ -3,13 +3,17 @@ up across the pairs that fail over into one region, and one report with the pair
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
+from junitparser import JUnitXml
 
 from asr_preflight.errors import InputError
 from asr_preflight.model import build_estate
@@ -136,5 +140,28 @@ def test_every_format_of_every_pair_goes_to_its_own_folder(tmp_path):
     assert json.loads((tmp_path / "report.json").read_text())["pairs"]
     for pair in ("eastus-centralus", "eastus2-centralus"):
         assert {p.name for p in (tmp_path / pair).iterdir()} >= {"report.sarif", "report.html"}
-    wrong = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--output", "sarif")
+    wrong = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--output", "html")
     assert wrong.returncode == 2 and "--report-dir" in wrong.stderr
+
+
+def test_sarif_junit_markdown_and_csv_hold_every_pair_in_one_file(tmp_path):
+    def run(fmt: str) -> str:
+        done = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--output", fmt)
+        assert done.returncode == 1, done.stderr
+        return done.stdout
+
+    schema = json.loads((ROOT / "tests/fixtures/sarif/sarif-schema-2.1.0.json").read_text())
+    sarif = json.loads(run("sarif"))
+    jsonschema.validate(sarif, schema)
+    assert [r["automationDetails"]["id"] for r in sarif["runs"]] == [
+        "asr-preflight/eastus-centralus/",
+        "asr-preflight/eastus2-centralus/",
+    ]
+    (tmp_path / "junit.xml").write_text(run("junit"))
+    suites = list(JUnitXml.fromfile(str(tmp_path / "junit.xml")))
+    assert len(suites) == 4 and "eastus2 to centralus" in suites[2].name
+    rows = list(csv.DictReader(io.StringIO(run("csv"))))
+    assert {r["pair"] for r in rows} == {"eastus->centralus", "eastus2->centralus"}
+    text = run("markdown")
+    assert text.startswith("# ASR readiness, the whole estate: 20 VMs")
+    assert text.count("## ASR readiness:") == 2

@@ -459,6 +459,8 @@ def _report_pairs(
     one pair at a time (--report-dir)."""
     if output is Format.JSON:
         write_report(estate_report.combine(results, stranded, shared, all_findings), stream)
+    elif output in estate_report.JOINED:
+        stream.write(estate_report.joined(output, results, stranded, shared, all_findings))
     elif output is Format.TABLE:
         text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
         console = (
@@ -472,8 +474,8 @@ def _report_pairs(
         raise InputError(
             "--output",
             "",
-            f"expected table or json when one run checks several pairs; for "
-            f"{output.value}, use --report-dir (one folder per pair)",
+            f"expected table, json, sarif, junit, markdown or csv when one run checks several "
+            f"pairs; for {output.value}, use --report-dir (one folder per pair)",
         )
 
 

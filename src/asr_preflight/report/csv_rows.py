@@ -21,6 +21,7 @@ COLUMNS = (
     "affected_vms",
     "waiver_reason",
     "waiver_expires",
+    "pair",
 )
 
 
@@ -42,6 +43,7 @@ def render(result: CheckResult, report: Report) -> str:
                 " ".join(f.affected_vms or ()),
                 f.waiver.reason if f.waiver else "",
                 f.waiver.expires if f.waiver else "",
+                f.pair or "",
             )
         )
     return out.getvalue()

@@ -4,6 +4,8 @@ estate (pairs, verdicts, the quotas pairs compete for) before each pair's own re
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from collections import Counter
 
 import msgspec
@@ -16,7 +18,13 @@ from asr_preflight.knowledge.regions import display
 from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.pairs import Competition, label
 from asr_preflight.report import console as console_report
+from asr_preflight.report import csv_rows, junit, markdown, sarif
+from asr_preflight.report.formats import Format
 from asr_preflight.report.model import PairSummary, Report, VmEntry, build_report
+
+# Formats that hold several pairs in one file: SARIF runs, JUnit suites, Markdown sections and
+# CSV rows, one set per pair (HTML stays one page per pair, with --report-dir).
+JOINED = frozenset({Format.SARIF, Format.JUNIT, Format.MARKDOWN, Format.CSV})
 
 
 def combine(
@@ -128,3 +136,46 @@ def render(
             align="left",
         )
         console_report.render(result, console, details=details)
+
+
+def joined(
+    fmt: Format,
+    results: list[CheckResult],
+    unpaired: dict[str, tuple[str, list[VirtualMachine]]],
+    competitions: list[Competition],
+    include_passes: bool = False,
+) -> bytes:
+    """One file for every pair: each pair rendered as its own report, then put together."""
+    parts = []
+    for result in results:
+        pair = label(result.context.source_region, result.context.target_region)
+        report = build_report(result, include_passes)
+        report = msgspec.structs.replace(
+            report, findings=[msgspec.structs.replace(f, pair=pair) for f in report.findings]
+        )
+        parts.append((result, report))
+    if fmt is Format.SARIF:
+        documents = [sarif.render(result, report) for result, report in parts]
+        whole = {**documents[0], "runs": [run for d in documents for run in d["runs"]]}
+        return json.dumps(whole, indent=1).encode() + b"\n"
+    if fmt is Format.JUNIT:
+        root = ET.Element("testsuites", name="asr-preflight")
+        for result, report in parts:
+            root.extend(ET.fromstring(junit.render(result, report)))
+        junit.count(root)
+        ET.indent(root)
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    if fmt is Format.MARKDOWN:
+        head = combine(results, unpaired, competitions)
+        lines = [f"# ASR readiness, the whole estate: {head.summary.vms} VMs", ""]
+        lines += [
+            f"- shared quota {c.quota} in {display(c.region)}: "
+            + ", ".join(f"{p} needs {n}" for p, n in c.needs.items())
+            + f"; {c.free} free (ASR-CAP-005)"
+            for c in competitions
+        ]
+        lines += [f"- {region}: {why}" for region, (why, _) in unpaired.items()]
+        body = "\n".join(markdown.render(result, report) for result, report in parts)
+        return ("\n".join(lines) + "\n\n" + body).encode()
+    rows = [csv_rows.render(result, report) for result, report in parts]
+    return (rows[0] + "".join(r.split("\n", 1)[1] for r in rows[1:])).encode()

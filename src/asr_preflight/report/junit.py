@@ -41,7 +41,7 @@ def render(result: CheckResult, report: Report) -> bytes:
             ET.SubElement(
                 case, "skipped", message=f"unknown: {', '.join(verdict.blocking)}"
             ).text = _lines(unknown)
-    _count(vms)
+    count(vms)
     wide = ET.SubElement(root, "testsuite", name=f"Estate-wide checks, {pair}")
     titles = {rule.id: rule.title for rule in result.rules}
     for rule_id, findings in sorted(estate.items()):
@@ -56,8 +56,8 @@ def render(result: CheckResult, report: Report) -> bytes:
             )
         elif unknown:
             ET.SubElement(case, "skipped", message=unknown[0].message).text = _lines(unknown)
-    _count(wide)
-    _count(root)
+    count(wide)
+    count(root)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -68,7 +68,8 @@ def _lines(findings: list[Finding]) -> str:
     )
 
 
-def _count(element: ET.Element) -> None:
+def count(element: ET.Element) -> None:
+    """tests, failures, skipped and errors of a suite (or of all suites), from its cases."""
     cases = element.iter("testcase")
     tests = failures = skipped = 0
     for case in cases:
