@@ -165,3 +165,20 @@ def test_sarif_junit_markdown_and_csv_hold_every_pair_in_one_file(tmp_path):
     text = run("markdown")
     assert text.startswith("# ASR readiness, the whole estate: 20 VMs")
     assert text.count("## ASR readiness:") == 2
+
+
+def test_plan_plans_shared_resources_once_and_sums_the_quota():
+    done = cli("plan", "--snapshot", str(EXAMPLE), *ESTATE, "--output", "json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert [(p["source_region"], p["target_region"]) for p in plan["pairs"]] == [
+        ("eastus", "centralus"),
+        ("eastus2", "centralus"),
+    ]
+    [vault] = [s for s in plan["shared"] if s["resource"]["kind"] == "vault"]
+    assert vault["pairs"] == ["eastus->centralus", "eastus2->centralus"]
+    family = next(q for q in plan["quota"] if q["quota"] == "standardDSv5Family")
+    assert (family["needed"], family["free"], family["short"]) == (32, 28, True)
+    text = " ".join(cli("plan", "--snapshot", str(EXAMPLE), *ESTATE).stdout.split())
+    assert "standardDSv5Family in Central US: 16 (eastus->centralus) + 16" in text
+    assert "= 32, free 28: SHORT" in text

@@ -49,7 +49,7 @@ from asr_preflight.perf import batch_gc
 from asr_preflight.report import changes as report_changes
 from asr_preflight.report import estate as estate_report
 from asr_preflight.report import explain as explain_report
-from asr_preflight.report import formats
+from asr_preflight.report import formats, plan_estate
 from asr_preflight.report import plan as plan_report
 from asr_preflight.report.changes import compare, load_findings
 from asr_preflight.report.formats import Format
@@ -479,7 +479,7 @@ def _report_pairs(
         )
 
 
-def _check_pairs(
+def _pair_contexts(
     snapshot: Path | None,
     source_region: str | None,
     target_region: str | None,
@@ -487,18 +487,18 @@ def _check_pairs(
     *,
     resource_group: list[str],
     vm: list[str],
-    principal_id: str | None,
-    group_id: Sequence[str],
-    cache_storage_account: Sequence[str],
-    vault: str | None,
-    target_subscription: str | None,
-    target_resource_group: str | None,
-    guest_dir: Sequence[Path],
-    strict: bool,
-    target_zone: str | None,
-    waivers: list | None,
-) -> tuple[list, dict, list]:
-    """Every pair the question names, checked on one loaded estate, with shared quotas."""
+    principal_id: str | None = None,
+    group_id: Sequence[str] = (),
+    cache_storage_account: Sequence[str] = (),
+    vault: str | None = None,
+    target_subscription: str | None = None,
+    target_resource_group: str | None = None,
+    guest_dir: Sequence[Path] = (),
+    strict: bool = False,
+    target_zone: str | None = None,
+) -> tuple[list[Context], dict]:
+    """The question of every pair, framed on one loaded estate; and the source regions left
+    without a target, with their VMs."""
     pairs.asked(source_region, target_region, pair)
     principal_id = object_id_option(principal_id, "--principal-id")
     groups = object_ids_option(group_id, "--group-id")
@@ -513,8 +513,9 @@ def _check_pairs(
         strict=strict,
     )
     exported = {v.location for v in estate.vms.values()}
-    scope = Scope("", "", tuple(resource_group), tuple(vm))
-    kept = {v.key for v in select_vms_anywhere(estate, scope)}
+    kept = {
+        v.key for v in select_vms_anywhere(estate, Scope("", "", tuple(resource_group), tuple(vm)))
+    }
     question = pairs.resolve(
         estate,
         source_region,
@@ -523,32 +524,43 @@ def _check_pairs(
         {v.location for v in estate.vms.values() if v.key in kept},
         lambda name, option: region_option(name, option, exported),
     )
-    results = [
-        run_check(
-            _frame(
-                estate,
-                str(snapshot),
-                source,
-                target,
-                resource_group=resource_group,
-                vm=vm,
-                principal_id=principal_id,
-                groups=groups,
-                cache_storage_account=cache_storage_account,
-                vault=vault,
-                target_subscription=target_subscription,
-                target_resource_group=target_resource_group,
-                target_zone=target_zone,
-            ),
-            waivers=waivers,
+    contexts = [
+        _frame(
+            estate,
+            str(snapshot),
+            source,
+            target,
+            resource_group=resource_group,
+            vm=vm,
+            principal_id=principal_id,
+            groups=groups,
+            cache_storage_account=cache_storage_account,
+            vault=vault,
+            target_subscription=target_subscription,
+            target_resource_group=target_resource_group,
+            target_zone=target_zone,
         )
         for source, target in question.pairs
     ]
-    results, shared = pairs.add_competitions(results)
     stranded = {
         region: (why, [v for v in estate.vms.values() if v.location == region and v.key in kept])
         for region, why in question.unpaired.items()
     }
+    return contexts, stranded
+
+
+def _check_pairs(
+    snapshot: Path | None,
+    source_region: str | None,
+    target_region: str | None,
+    pair: list[str],
+    *,
+    waivers: list | None,
+    **question: Any,
+) -> tuple[list, dict, list]:
+    """Every pair the question names, checked on one loaded estate, with shared quotas."""
+    contexts, stranded = _pair_contexts(snapshot, source_region, target_region, pair, **question)
+    results, shared = pairs.add_competitions([run_check(c, waivers=waivers) for c in contexts])
     return results, stranded, shared
 
 
@@ -565,8 +577,9 @@ def _write_pairs(folder: Path, results: list, stranded: dict, shared: list) -> N
 @app.command()
 def plan(
     snapshot: SnapshotOpt,
-    source_region: SourceOpt,
-    target_region: TargetOpt,
+    source_region: PairSourceOpt = None,
+    target_region: PairTargetOpt = None,
+    pair: PairOpt = [],  # noqa: B006
     resource_group: GroupsOpt = [],  # noqa: B006
     vm: VmsOpt = [],  # noqa: B006
     cache_storage_account: CacheOpt = [],  # noqa: B006
@@ -579,6 +592,32 @@ def plan(
     """The target resources ASR would create with default settings: vault, resource groups,
     VNets, cache accounts, a size and zone per VM with the reason, replica disks and the
     quota requests to make."""
+    several = (
+        bool(pair)
+        or (target_region or "").lower() == PAIRED
+        or ((source_region or "").lower() == ALL)
+    )
+    if several or source_region is None or target_region is None:
+        with batch_gc():
+            contexts, stranded = _pair_contexts(
+                snapshot,
+                source_region,
+                target_region,
+                pair,
+                resource_group=resource_group,
+                vm=vm,
+                cache_storage_account=cache_storage_account,
+                vault=vault,
+                target_subscription=target_subscription,
+                target_resource_group=target_resource_group,
+                target_zone=target_zone,
+            )
+            estate_plan = plan_estate.merge(contexts, stranded)
+            if output is OutputFormat.JSON:
+                sys.stdout.buffer.write(msgspec.json.encode(estate_plan) + b"\n")
+            else:
+                plan_estate.render(estate_plan, Console(highlight=False))
+        return
     with batch_gc():
         context = _context(
             snapshot,
