@@ -182,3 +182,15 @@ def test_plan_plans_shared_resources_once_and_sums_the_quota():
     text = " ".join(cli("plan", "--snapshot", str(EXAMPLE), *ESTATE).stdout.split())
     assert "standardDSv5Family in Central US: 16 (eastus->centralus) + 16" in text
     assert "= 32, free 28: SHORT" in text
+
+
+def test_explain_answers_for_every_pair():
+    network = cli("explain", "network", "--snapshot", str(EXAMPLE), *ESTATE, "--output", "json")
+    answers = json.loads(network.stdout)
+    assert set(answers) == {"eastus->centralus", "eastus2->centralus"}
+    assert {v["vm"] for v in answers["eastus2->centralus"]} == {"vm-pay-01", "vm-pay-02"}
+    rights = cli("explain", "permissions", "--snapshot", str(EXAMPLE), *BOB, *ESTATE)
+    assert "eastus2->centralus" in rights.stdout and rights.returncode in (0, 1)
+    one = cli("explain", "network", "--snapshot", str(EXAMPLE), "--source-region", "eastus2",
+              "--target-region", "centralus", "--output", "json")  # fmt: skip
+    assert [v["vm"] for v in json.loads(one.stdout)] == ["vm-pay-01", "vm-pay-02"]

@@ -14,6 +14,7 @@ from typing import Annotated, Any, BinaryIO
 import msgspec
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from asr_preflight import __version__, pairs
 from asr_preflight.cli_collect import (
@@ -392,12 +393,7 @@ def check(
         "target_zone": target_zone,
     }
     accepted = load_waivers(waivers) if waivers else None
-    several = (
-        bool(pair)
-        or (target_region or "").lower() == PAIRED
-        or ((source_region or "").lower() == ALL)
-    )
-    if several or source_region is None or target_region is None:
+    if _several(source_region, target_region, pair):
         if live:
             raise InputError("--live", "", "expected one pair at a time with --live, for now")
         with batch_gc():
@@ -435,6 +431,17 @@ def check(
         if report_dir:
             formats.write_all(report_dir, result, build_report(result, True, changes))
     raise typer.Exit(_exit_code(result.findings, result.verdicts, fail_on))
+
+
+def _several(source: str | None, target: str | None, pair: list[str]) -> bool:
+    """Whether the question is about several pairs (or must be resolved as if it were)."""
+    return (
+        bool(pair)
+        or source is None
+        or target is None
+        or source.lower() == ALL
+        or target.lower() == PAIRED
+    )
 
 
 def _exit_code(findings: list, verdicts: list, fail_on: FailOn, unknown: bool = False) -> int:
@@ -592,12 +599,7 @@ def plan(
     """The target resources ASR would create with default settings: vault, resource groups,
     VNets, cache accounts, a size and zone per VM with the reason, replica disks and the
     quota requests to make."""
-    several = (
-        bool(pair)
-        or (target_region or "").lower() == PAIRED
-        or ((source_region or "").lower() == ALL)
-    )
-    if several or source_region is None or target_region is None:
+    if _several(source_region, target_region, pair):
         with batch_gc():
             contexts, stranded = _pair_contexts(
                 snapshot,
@@ -647,8 +649,6 @@ app.add_typer(explain_app, name="explain")
 @explain_app.command("permissions")
 def explain_permissions(
     snapshot: SnapshotOpt,
-    source_region: SourceOpt,
-    target_region: TargetOpt,
     principal_id: Annotated[
         str, typer.Option(help="Object id of the person or identity who will enable replication.")
     ],
@@ -661,13 +661,17 @@ def explain_permissions(
     target_resource_group: TargetRgOpt = None,
     target_zone: TargetZoneOpt = None,
     output: OutputOpt = OutputFormat.TABLE,
+    source_region: PairSourceOpt = None,
+    target_region: PairTargetOpt = None,
+    pair: PairOpt = [],  # noqa: B006
 ) -> None:
     """For each action enabling replication needs and the scope where it is needed: the role
     assignment that grants it, or what is missing and the role that would grant it."""
-    context = _context(
+    contexts = _contexts(
         snapshot,
         source_region,
         target_region,
+        pair,
         resource_group=resource_group,
         vm=vm,
         principal_id=principal_id,
@@ -678,11 +682,9 @@ def explain_permissions(
         target_resource_group=target_resource_group,
         target_zone=target_zone,
     )
-    rows = explain_rows(context)
-    if output is OutputFormat.JSON:
-        sys.stdout.buffer.write(msgspec.json.encode(rows) + b"\n")
-    else:
-        explain_report.render(rows, Console(highlight=False))
+    answers = {pairs.label(c.source_region, c.target_region): explain_rows(c) for c in contexts}
+    _explained(answers, output, explain_report.render)
+    rows = [r for pair_rows in answers.values() for r in pair_rows]
     raise typer.Exit(
         EXIT_BLOCKED if any(r.access in ("missing", "denied") for r in rows) else EXIT_READY
     )
@@ -691,8 +693,9 @@ def explain_permissions(
 @explain_app.command("network")
 def explain_network(
     snapshot: SnapshotOpt,
-    source_region: SourceOpt,
-    target_region: TargetOpt,
+    source_region: PairSourceOpt = None,
+    target_region: PairTargetOpt = None,
+    pair: PairOpt = [],  # noqa: B006
     vm: VmsOpt = [],  # noqa: B006
     resource_group: GroupsOpt = [],  # noqa: B006
     cache_storage_account: CacheOpt = [],  # noqa: B006
@@ -705,23 +708,52 @@ def explain_network(
     from asr_preflight.report import explain_network as network_report
     from asr_preflight.rules.networking import explain_network as network_rows
 
-    context = _context(
+    contexts = _contexts(
         snapshot,
         source_region,
         target_region,
+        pair,
         resource_group=resource_group,
         vm=vm,
         cache_storage_account=cache_storage_account,
         guest_dir=guest_dir,
         target_zone=target_zone,
     )
-    rows = network_rows(context)
-    if output is OutputFormat.JSON:
-        sys.stdout.buffer.write(msgspec.json.encode(rows) + b"\n")
-    else:
-        network_report.render(rows, Console(highlight=False))
+    answers = {pairs.label(c.source_region, c.target_region): network_rows(c) for c in contexts}
+    _explained(answers, output, network_report.render)
+    rows = [r for pair_rows in answers.values() for r in pair_rows]
     blocked = any(p.required and p.decision == "blocked" for r in rows for p in r.paths)
     raise typer.Exit(EXIT_BLOCKED if blocked else EXIT_READY)
+
+
+def _contexts(
+    snapshot: Path | None,
+    source_region: str | None,
+    target_region: str | None,
+    pair: list[str],
+    **question: Any,
+) -> list[Context]:
+    """One pair's question, or every pair's (its unpaired regions said on stderr)."""
+    if not _several(source_region, target_region, pair):
+        assert source_region and target_region
+        return [_context(snapshot, source_region, target_region, **question)]
+    contexts, stranded = _pair_contexts(snapshot, source_region, target_region, pair, **question)
+    for _, (why, _) in stranded.items():
+        typer.echo(f"asr-preflight: {why}", err=True)
+    return contexts
+
+
+def _explained(answers: dict[str, list], output: OutputFormat, render: Any) -> None:
+    """One pair as before; several pairs keyed by pair (JSON) or one after the other."""
+    if output is OutputFormat.JSON:
+        body = next(iter(answers.values())) if len(answers) == 1 else answers
+        sys.stdout.buffer.write(msgspec.json.encode(body) + b"\n")
+        return
+    console = Console(highlight=False)
+    for pair, rows in answers.items():
+        if len(answers) > 1:
+            console.rule(Text(pair, style="bold"), align="left")
+        render(rows, console)
 
 
 from asr_preflight.cli_guest import guest_command  # noqa: E402
