@@ -183,10 +183,11 @@ def _load(
     guest_dir: Sequence[Path],
     live: LiveSource | None,
     strict: bool,
+    more_pairs: tuple[tuple[str, str], ...] = (),
 ) -> Estate:
-    """The estate, read once: exports, a snapshot, or Azure itself."""
+    """The estate, read once: exports, a snapshot, or Azure itself (for every pair at once)."""
     snap = (
-        live.snapshot(source_region, target_region, principal_id, cache_storage_account)
+        live.snapshot(source_region, target_region, principal_id, cache_storage_account, more_pairs)
         if live
         else load_snapshot(snapshot)
     )
@@ -394,11 +395,15 @@ def check(
     }
     accepted = load_waivers(waivers) if waivers else None
     if _several(source_region, target_region, pair):
-        if live:
-            raise InputError("--live", "", "expected one pair at a time with --live, for now")
         with batch_gc():
             results, stranded, shared = _check_pairs(
-                snapshot, source_region, target_region, pair, waivers=accepted, **question
+                snapshot,
+                source_region,
+                target_region,
+                pair,
+                waivers=accepted,
+                live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
+                **question,
             )
             with _destination(out) as stream:
                 _report_pairs(output, results, stranded, shared, stream, out, details, all_findings)
@@ -503,21 +508,24 @@ def _pair_contexts(
     guest_dir: Sequence[Path] = (),
     strict: bool = False,
     target_zone: str | None = None,
+    live: LiveSource | None = None,
 ) -> tuple[list[Context], dict]:
     """The question of every pair, framed on one loaded estate; and the source regions left
     without a target, with their VMs."""
     pairs.asked(source_region, target_region, pair)
     principal_id = object_id_option(principal_id, "--principal-id")
     groups = object_ids_option(group_id, "--group-id")
+    named = _live_pairs(source_region, target_region, pair) if live else [("", "")]
     estate = _load(
         snapshot,
-        "",
-        "",
+        named[0][0],
+        named[0][1],
         principal_id=principal_id,
         cache_storage_account=cache_storage_account,
         guest_dir=guest_dir,
-        live=None,
+        live=live,
         strict=strict,
+        more_pairs=tuple(named[1:]),
     )
     exported = {v.location for v in estate.vms.values()}
     kept = {
@@ -534,7 +542,7 @@ def _pair_contexts(
     contexts = [
         _frame(
             estate,
-            str(snapshot),
+            str(snapshot or "--live"),
             source,
             target,
             resource_group=resource_group,
@@ -554,6 +562,25 @@ def _pair_contexts(
         for region, why in question.unpaired.items()
     }
     return contexts, stranded
+
+
+def _live_pairs(source: str | None, target: str | None, pair: list[str]) -> list[tuple[str, str]]:
+    """Reading live, what to read is decided before anything is: the pairs must be named."""
+    if (source or "").lower() == ALL or (target or "").lower() == PAIRED:
+        raise InputError(
+            "--live",
+            "",
+            "expected the pairs named with --pair SOURCE=TARGET when reading live (`all` and "
+            "`paired` need the estate first: collect it, then check the snapshot)",
+        )
+    named = [tuple(region_option(r, "--pair") for r in p.split("=", 1)) for p in pair]
+    if any(len(p) != 2 for p in named):
+        raise InputError("--pair", "", "expected SOURCE=TARGET")
+    if source and target:
+        named.insert(
+            0, (region_option(source, "--source-region"), region_option(target, "--target-region"))
+        )
+    return named  # type: ignore[return-value]
 
 
 def _check_pairs(

@@ -68,6 +68,7 @@ class LiveSource:
         target_region: str,
         principal_id: str | None,
         cache_accounts: list[str],
+        more_pairs: tuple[tuple[str, str], ...] = (),
     ) -> Snapshot:
         return collect_snapshot(
             self,
@@ -75,6 +76,7 @@ class LiveSource:
             region_option(target_region, "--target-region"),
             principal_id,
             cache_accounts,
+            more_pairs=more_pairs,
         )
 
 
@@ -122,6 +124,7 @@ def collect_snapshot(
     cache_accounts: list[str],
     workers: int = 8,
     quiet: bool = False,
+    more_pairs: tuple[tuple[str, str], ...] = (),
 ) -> Snapshot:
     from asr_preflight.collect import PipelineSettings, Target, collect
     from asr_preflight.collect.auth import resolve_cloud
@@ -136,6 +139,7 @@ def collect_snapshot(
         principal_id=principal_id.lower() if principal_id else None,
         cache_accounts=tuple(cache_accounts),
         tenant_id=source.tenant_id,
+        more_pairs=more_pairs,
     )
     settings = PipelineSettings(workers=max(1, workers))
     with _progress(quiet) as progress:

@@ -168,3 +168,36 @@ def test_no_readable_subscription_is_an_error_naming_why(double, tmp_path: Path)
             "--arm-endpoint", double.url, "-o", str(tmp_path / "s.json"), "--quiet",
         )  # fmt: skip
     assert not (tmp_path / "s.json").exists()
+
+
+def test_several_pairs_live_give_the_offline_findings(double):
+    pairs = ["--pair", "eastus=centralus", "--pair", "eastus2=centralus"]
+    code, out, err = run(
+        "check", "--live", "--subscription", PROD, "--subscription", DEV,
+        "--arm-endpoint", double.url, "--guest-dir", str(EXAMPLE / "guest"), *pairs,
+        "--principal-id", BOB, "--output", "json", "--all-findings",
+    )  # fmt: skip
+    assert code == 1, err
+    live = json.loads(out)
+    code, out, _ = run(
+        "check", "--snapshot", str(EXAMPLE), *pairs, "--principal-id", BOB,
+        "--output", "json", "--all-findings",
+    )  # fmt: skip
+    offline = json.loads(out)
+
+    def seen(report):
+        return {
+            (f["pair"], f["rule"], f["status"], (f["resource_id"] or "").lower())
+            for f in report["findings"]
+        }
+
+    assert seen(live) == seen(offline)
+    assert any(f["rule"] == "ASR-CAP-005" for f in live["findings"])
+    storage = [e for e in double.requests() if "microsoft.storage/locations" in e.path.lower()]
+    assert {e.path.lower().split("/locations/")[1].split("/")[0] for e in storage} == {
+        "eastus",
+        "eastus2",
+    }
+    with pytest.raises(Exception, match="named with --pair"):
+        run("check", "--live", "--subscription", PROD, "--arm-endpoint", double.url,
+            "--source-region", "all", "--target-region", "paired")  # fmt: skip

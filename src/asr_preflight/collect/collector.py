@@ -91,6 +91,15 @@ class Target:
     principal_id: str | None = None
     cache_accounts: tuple[str, ...] = ()  # names or ids, besides those named *asrcache*
     tenant_id: str | None = None
+    more_pairs: tuple[tuple[str, str], ...] = ()  # further (source, target) pairs, one read
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.source_region, *(s for s, _ in self.more_pairs))))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.target_region, *(t for _, t in self.more_pairs))))
 
 
 @dataclass
@@ -252,7 +261,7 @@ class _Run:
                         vms = future
                 for sub in readable:
                     futures += [self._submit(pool, task, sub) for task in self._per_subscription()]
-                for region in dict.fromkeys((self.target.source_region, self.target.target_region)):
+                for region in dict.fromkeys((*self.target.sources, *self.target.targets)):
                     futures.append(self._submit(pool, self._skus, readable[0], region))
                 futures.append(self._submit(pool, self._service_tags, readable[0]))
             if storage is not None:
@@ -421,9 +430,7 @@ class _Run:
         from azure.mgmt.resourcegraph import ResourceGraphClient
         from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-        text = query.text(
-            tuple(dict.fromkeys((self.target.source_region, self.target.target_region)))
-        )
+        text = query.text(tuple(dict.fromkeys((*self.target.sources, *self.target.targets))))
         client = self.client(ResourceGraphClient)
         for chunk_start in range(0, len(subscriptions), GRAPH_SUBSCRIPTIONS):
             chunk = subscriptions[chunk_start : chunk_start + GRAPH_SUBSCRIPTIONS]
@@ -492,7 +499,11 @@ class _Run:
             records = self._records(detect.USAGES, call)
             self._keep(
                 _Part(
-                    (4, sub, order), detect.USAGES, records, location=location, subscription_id=sub
+                    (4, sub, order, location),
+                    detect.USAGES,
+                    records,
+                    location=location,
+                    subscription_id=sub,
                 )
             )
 
@@ -502,40 +513,44 @@ class _Run:
     def _compute_usages(self, sub: str) -> None:
         from azure.mgmt.compute import ComputeManagementClient
 
-        region = self.target.target_region
-        self._usages(
-            sub,
-            0,
-            region,
-            "compute",
-            lambda **kw: self.client(ComputeManagementClient, sub).usage.list(region, **kw),
-        )
+        for region in self.target.targets:
+            self._usages(
+                sub,
+                0,
+                region,
+                "compute",
+                lambda region=region, **kw: self.client(ComputeManagementClient, sub).usage.list(
+                    region, **kw
+                ),
+            )
 
     def _network_usages(self, sub: str) -> None:
         from azure.mgmt.network import NetworkManagementClient
 
-        region = self.target.target_region
-        self._usages(
-            sub,
-            1,
-            region,
-            "network",
-            lambda **kw: self.client(NetworkManagementClient, sub).usages.list(region, **kw),
-        )
+        for region in self.target.targets:
+            self._usages(
+                sub,
+                1,
+                region,
+                "network",
+                lambda region=region, **kw: self.client(NetworkManagementClient, sub).usages.list(
+                    region, **kw
+                ),
+            )
 
     def _storage_usages(self, sub: str) -> None:
         from azure.mgmt.storage import StorageManagementClient
 
-        region = self.target.source_region
-        self._usages(
-            sub,
-            2,
-            region,
-            "storage",
-            lambda **kw: self.client(StorageManagementClient, sub).usages.list_by_location(
-                region, **kw
-            ),
-        )
+        for region in self.target.sources:  # cache accounts are made in each source region
+            self._usages(
+                sub,
+                2,
+                region,
+                "storage",
+                lambda region=region, **kw: self.client(
+                    StorageManagementClient, sub
+                ).usages.list_by_location(region, **kw),
+            )
 
     def _instance_views(self, sub: str) -> None:
         """Agent and power state of every VM: one paged list per subscription, not one call per
@@ -648,11 +663,11 @@ class _Run:
     def _source_vms(self) -> list[str]:
         with self.lock:
             rows = [r for p in self.parts if p.kind == VM for r in p.records]
-        region = self.target.source_region
+        regions = set(self.target.sources)
         return [
             r["id"]
             for r in rows
-            if isinstance(r.get("id"), str) and str(r.get("location", "")).lower() == region
+            if isinstance(r.get("id"), str) and str(r.get("location", "")).lower() in regions
         ]
 
     def _metrics(self, vm_id: str) -> None:
