@@ -395,6 +395,7 @@ def check(
     }
     accepted = load_waivers(waivers) if waivers else None
     if _several(source_region, target_region, pair):
+        pairs.asked(source_region, target_region, pair)  # before anything is read
         with batch_gc():
             results, stranded, shared = _check_pairs(
                 snapshot,
