@@ -194,3 +194,22 @@ def test_explain_answers_for_every_pair():
     one = cli("explain", "network", "--snapshot", str(EXAMPLE), "--source-region", "eastus2",
               "--target-region", "centralus", "--output", "json")  # fmt: skip
     assert [v["vm"] for v in json.loads(one.stdout)] == ["vm-pay-01", "vm-pay-02"]
+
+
+def test_three_source_regions_and_only_those_into_one_region_compete(tmp_path):
+    estate = tmp_path / "estate"
+    shutil.copytree(EXAMPLE, estate)
+    vms = json.loads((estate / "vms-prod.json").read_text())
+    next(v for v in vms if v["name"] == "vm-tiny-01")["location"] = "westus"  # pair: East US
+    (estate / "vms-prod.json").write_text(json.dumps(vms))
+    done = cli("check", "--snapshot", str(estate), *BOB, *ESTATE, "--output", "json")
+    report = json.loads(done.stdout)
+    assert {(p["source"], p["target"]) for p in report["pairs"]} == {
+        ("eastus", "centralus"),
+        ("eastus2", "centralus"),
+        ("westus", "eastus"),
+    }
+    west = next(p for p in report["pairs"] if p["source"] == "westus")
+    assert west["vms"] == 1 and west["shares_quota_with"] == []
+    shared = {f["pair"] for f in report["findings"] if f["rule"] == "ASR-CAP-005"}
+    assert shared == {"eastus->centralus", "eastus2->centralus"}
