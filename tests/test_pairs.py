@@ -138,6 +138,8 @@ def test_every_format_of_every_pair_goes_to_its_own_folder(tmp_path):
     done = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--report-dir", str(tmp_path))
     assert done.returncode == 1
     assert json.loads((tmp_path / "report.json").read_text())["pairs"]
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="eastus2-centralus/report.html"' in index and "ASR-CAP-005" in index
     for pair in ("eastus-centralus", "eastus2-centralus"):
         assert {p.name for p in (tmp_path / pair).iterdir()} >= {"report.sarif", "report.html"}
     wrong = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--output", "html")

@@ -602,8 +602,10 @@ def _check_pairs(
 def _write_pairs(folder: Path, results: list, stranded: dict, shared: list) -> None:
     """The estate's JSON report, and every format of each pair in a folder of its own."""
     folder.mkdir(parents=True, exist_ok=True)
+    whole = estate_report.combine(results, stranded, shared, True)
     with (folder / "report.json").open("wb") as stream:
-        write_report(estate_report.combine(results, stranded, shared, True), stream)
+        write_report(whole, stream)
+    (folder / "index.html").write_text(estate_report.index_html(whole, shared), encoding="utf-8")
     for result in results:
         name = f"{result.context.source_region}-{result.context.target_region}"
         formats.write_all(folder / name, result, build_report(result, True))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
+from html import escape
 
 import msgspec
 from rich.console import Console
@@ -179,3 +180,40 @@ def joined(
         return ("\n".join(lines) + "\n\n" + body).encode()
     rows = [csv_rows.render(result, report) for result, report in parts]
     return (rows[0] + "".join(r.split("\n", 1)[1] for r in rows[1:])).encode()
+
+
+def index_html(report: Report, competitions: list[Competition]) -> str:
+    """The estate's page in --report-dir: every pair with its verdicts, the quotas pairs
+    compete for, and a link to each pair's own report."""
+    rows = []
+    for pair in report.pairs or []:
+        verdicts = ", ".join(f"{v.value} {n}" for v, n in pair.verdicts.items() if n)
+        name = (
+            f'<a href="{escape(pair.source)}-{escape(pair.target)}/report.html">'
+            f"{escape(display(pair.source))} → {escape(display(pair.target))}</a>"
+            if pair.target
+            else f"{escape(display(pair.source))} → ? ({escape(pair.note or '')})"
+        )
+        rows.append(
+            f"<tr><td>{name}</td><td>{pair.vms}</td><td>{escape(verdicts)}</td>"
+            f"<td>{escape(', '.join(pair.shares_quota_with)) or '-'}</td></tr>"
+        )
+    shared = "".join(
+        f"<li>{escape(c.quota)} in {escape(display(c.region))}: "
+        + escape(", ".join(f"{p} needs {n}" for p, n in c.needs.items()))
+        + f"; {c.free} free (ASR-CAP-005)</li>"
+        for c in competitions
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<title>ASR readiness, the whole estate</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:1000px;margin:auto;padding:1rem}"
+        "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;"
+        "border-bottom:1px solid #d0d7de}</style></head><body>"
+        f"<h1>ASR readiness, the whole estate: {report.summary.vms} VMs</h1>"
+        '<table><thead><tr><th scope="col">Pair</th><th scope="col">VMs</th>'
+        '<th scope="col">Verdicts</th><th scope="col">Shares quota with</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        + (f"<h2>Quotas pairs compete for</h2><ul>{shared}</ul>" if shared else "")
+        + "</body></html>\n"
+    )
