@@ -435,7 +435,7 @@ def check(
         with _destination(out) as stream:
             formats.write(output, result, report, stream, details=details, terminal=out is None)
         if report_dir:
-            formats.write_all(report_dir, result, build_report(result, True, changes))
+            formats.write_all(report_dir, result, report)
     raise typer.Exit(_exit_code(result.findings, result.verdicts, fail_on))
 
 
@@ -602,13 +602,13 @@ def _check_pairs(
 def _write_pairs(folder: Path, results: list, stranded: dict, shared: list) -> None:
     """The estate's JSON report, and every format of each pair in a folder of its own."""
     folder.mkdir(parents=True, exist_ok=True)
-    whole = estate_report.combine(results, stranded, shared, True)
+    whole = estate_report.combine(results, stranded, shared)
     with (folder / "report.json").open("wb") as stream:
         write_report(whole, stream)
     (folder / "index.html").write_text(estate_report.index_html(whole, shared), encoding="utf-8")
     for result in results:
         name = f"{result.context.source_region}-{result.context.target_region}"
-        formats.write_all(folder / name, result, build_report(result, True))
+        formats.write_all(folder / name, result, build_report(result))
 
 
 @app.command()

@@ -13,6 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
+from rich.console import Console
+
+from asr_preflight.report import console as console_report
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = ROOT / "examples" / "contoso"
@@ -36,9 +39,9 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> Path:
-    """One run, every format (--report-dir); its JSON lists passes too."""
+    """One run, every format (--report-dir), passes listed too (--all-findings)."""
     folder = tmp_path_factory.mktemp("reports")
-    done = cli("check", *QUESTION, "--report-dir", str(folder))
+    done = cli("check", *QUESTION, "--report-dir", str(folder), "--all-findings")
     assert done.returncode == 1, done.stderr
     return folder
 
@@ -149,3 +152,14 @@ def test_each_format_goes_to_standard_output(reports):
     ):
         done = cli("check", *QUESTION, "--output", fmt)
         assert done.returncode == 1 and check(done.stdout), fmt
+
+
+def test_the_table_tells_500_vms_and_counts_the_rest(estate, tmp_path):
+    estate.files["vms.json"] += [estate.vm(f"vm{n:03d}") for n in range(510)]
+    result = estate.check(tmp_path)
+    out = io.StringIO()
+    console_report.render(result, Console(file=out, width=100, color_system=None))
+    text = out.getvalue()
+    told = [line for line in text.splitlines() if line.startswith("  vm") and "(rg-app)" in line]
+    assert len(told) == 500
+    assert "… and 11 more VMs, told in --output html, csv or json" in " ".join(text.split())

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.padding import Padding
 from rich.text import Text
 
@@ -38,6 +39,8 @@ _MESSAGE_SHOWN = 400  # characters of a message in the grouped list; --details s
 _SHOWN = (Status.FAIL, Status.UNKNOWN, Status.WARN)
 _PROBLEMS_SHOWN = 10
 _VMS_NAMED = 6  # a group names this many VMs, then counts the rest
+_STORIES = 500  # VMs told one by one in the table; the other formats tell every one
+_TOLD_FIRST = (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.PROTECTED, Verdict.READY)
 # An az command inside a remedy: at its start, or after ": " or "; "; and where prose resumes.
 _COMMAND = re.compile(r"(?:^|(?<=: )|(?<=; ))(?=az \S)")
 _PROSE_AGAIN = re.compile(r", (?=(?:then|or|and) )")
@@ -143,9 +146,12 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
             if worst is None or _SHOWN.index(finding.status) < _SHOWN.index(worst):
                 by_vm[key][finding.rule] = finding.status
     console.print(Text("Virtual machines", style="bold"))
-    for item in result.verdicts:
+    lines: list[Any] = []  # printed at once: one print per line costs seconds at 10,000 VMs
+    told = sorted(result.verdicts, key=lambda v: _TOLD_FIRST.index(v.verdict))[:_STORIES]
+    chosen = {id(v) for v in told}
+    for item in (v for v in result.verdicts if id(v) in chosen):
         vm = item.vm
-        console.print(
+        lines.append(
             Text.assemble(
                 f"  {vm.name} ",
                 (f"({vm.resource_group}) ", "dim"),
@@ -157,7 +163,7 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
             # not a new enablement: only how its replication is doing
             rules = {r: status for r, status in rules.items() if r in replication}
             for rule, status in sorted(rules.items()):
-                _story_line(console, status, titles.get(rule, rule), rule)
+                lines.append(_story_line(status, titles.get(rule, rule), rule))
             continue
         # What decides the verdict: failures for a blocked VM, unknowns for an unknown one,
         # warnings for a ready one; the rest is counted, and listed below.
@@ -167,21 +173,26 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
             Verdict.READY: Status.WARN,
         }[item.verdict]
         for rule in sorted(r for r, status in rules.items() if status is wanted):
-            _story_line(console, wanted, titles.get(rule, rule), rule)
+            lines.append(_story_line(wanted, titles.get(rule, rule), rule))
         others = Counter(status for status in rules.values() if status is not wanted)
         if others:
             words = ", ".join(f"{n} {_WORDS[status]}" for status, n in sorted(others.items()))
-            console.print(Text(f"      and {words}", style="dim"))
-
-
-def _story_line(console: Console, status: Status, title: str, rule: str) -> None:
-    console.print(
-        Padding(
-            Text.assemble(
-                (_MARK[status], _STATUS_STYLE[status]), f" {title} ", (f"[{rule}]", "dim")
-            ),
-            (0, 0, 0, 6),
+            lines.append(Text(f"      and {words}", style="dim"))
+    console.print(Group(*lines))
+    if len(result.verdicts) > len(told):
+        console.print(
+            Text(
+                f"  … and {len(result.verdicts) - len(told)} more VMs, told in --output html, "
+                "csv or json (blocked and unknown ones are told first)",
+                style="dim",
+            )
         )
+
+
+def _story_line(status: Status, title: str, rule: str) -> Padding:
+    return Padding(
+        Text.assemble((_MARK[status], _STATUS_STYLE[status]), f" {title} ", (f"[{rule}]", "dim")),
+        (0, 0, 0, 6),
     )
 
 

@@ -83,6 +83,6 @@ def write_all(folder: Path, result: CheckResult, report: Report) -> list[Path]:
     for fmt, name in FILE_NAMES.items():
         path = folder / name
         with path.open("wb") as stream:
-            write(fmt, result, report, stream, details=fmt is Format.TABLE)
+            write(fmt, result, report, stream)
         written.append(path)
     return written
