@@ -132,6 +132,10 @@ def test_a_source_region_without_a_target_leaves_its_vms_unknown(tmp_path):
     )
     pay = [v for v in report["vms"] if v["name"].startswith("vm-pay")]
     assert {v["verdict"] for v in pay} == {"unknown"} and pay[0]["pair"] == "eastus2->?"
+    # and when no region asked for has a target, the run says why and stops
+    alone = cli("check", "--snapshot", str(estate), "--source-region", "eastus2",
+                "--target-region", "paired")  # fmt: skip
+    assert alone.returncode == 2 and "East US 2 has no paired region" in alone.stderr
 
 
 def test_every_format_of_every_pair_goes_to_its_own_folder(tmp_path):

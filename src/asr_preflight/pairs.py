@@ -13,14 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import msgspec
-
 from asr_preflight.analysis.quota import QuotaCheck
 from asr_preflight.engine import CheckResult, VmVerdict, verdicts
 from asr_preflight.errors import InputError
 from asr_preflight.findings import Area, Finding, Status, Verdict
 from asr_preflight.knowledge import regions
-from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.model.estate import Estate
 from asr_preflight.rules.base import REGISTRY
 
@@ -79,8 +76,12 @@ def resolve(
                 )
         else:
             pairs.append((region, parse_region(target, "--target-region")))
-    if not pairs and not unpaired:
-        raise InputError("--source-region", "", "expected VMs in scope in the regions asked for")
+    if not pairs:
+        raise InputError(
+            "--target-region",
+            "",
+            "; ".join(unpaired.values()) or "expected VMs in scope in the regions asked for",
+        )
     return Pairs(pairs, unpaired)
 
 
@@ -200,15 +201,3 @@ def _ordered(items: list[VmVerdict]) -> list[VmVerdict]:
         items,
         key=lambda v: (v.vm.subscription_id, v.vm.resource_group.lower(), v.vm.name.lower()),
     )
-
-
-def with_pair(findings: list[Finding], pair: str) -> list[Finding]:
-    return [msgspec.structs.replace(f, pair=pair) for f in findings]
-
-
-def unpaired_vms(estate: Estate, regions_: dict[str, str], keep) -> dict[str, list[VirtualMachine]]:
-    """The VMs of each source region without a target (`keep`: the scope's filters)."""
-    return {
-        region: [vm for vm in estate.vms.values() if vm.location == region and keep(vm)]
-        for region in regions_
-    }

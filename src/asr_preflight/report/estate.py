@@ -36,16 +36,15 @@ def combine(
 ) -> Report:
     reports = [build_report(r, include_passes) for r in results]
     first = reports[0]
+    stranded = sum(len(vms) for _, vms in unpaired.values())
+    verdicts = _sum([r.summary.verdicts for r in reports])
+    verdicts[Verdict.UNKNOWN] += stranded  # no target: nothing can be told of them
     summary = msgspec.structs.replace(
         first.summary,
         source_region=",".join(sorted({r.context.source_region for r in results} | set(unpaired))),
         target_region=",".join(sorted({r.context.target_region for r in results})),
-        vms=sum(r.summary.vms for r in reports) + sum(len(v) for _, v in unpaired.values()),
-        verdicts=_sum([r.summary.verdicts for r in reports])
-        | {
-            Verdict.UNKNOWN: _sum([r.summary.verdicts for r in reports])[Verdict.UNKNOWN]
-            + sum(len(v) for _, v in unpaired.values())
-        },
+        vms=sum(r.summary.vms for r in reports) + stranded,
+        verdicts=verdicts,
         statuses=_sum([r.summary.statuses for r in reports]),
         areas={a: _sum([r.summary.areas[a] for r in reports]) for a in first.summary.areas},
         waived=sum(r.summary.waived for r in reports),
