@@ -252,52 +252,11 @@ def _frame(
 
 
 def _context(
-    snapshot: Path | None,
-    source_region: str,
-    target_region: str,
-    *,
-    resource_group: list[str],
-    vm: list[str],
-    principal_id: str | None = None,
-    group_id: Sequence[str] = (),
-    cache_storage_account: Sequence[str] = (),
-    vault: str | None = None,
-    target_subscription: str | None = None,
-    target_resource_group: str | None = None,
-    guest_dir: Sequence[Path] = (),
-    live: LiveSource | None = None,
-    strict: bool = False,
-    target_zone: str | None = None,
+    snapshot: Path | None, source_region: str, target_region: str, **question: Any
 ) -> Context:
     """Load the snapshot and frame the question for one pair."""
-    principal_id = object_id_option(principal_id, "--principal-id")
-    groups = object_ids_option(group_id, "--group-id")
-    estate = _load(
-        snapshot,
-        source_region,
-        target_region,
-        principal_id=principal_id,
-        cache_storage_account=cache_storage_account,
-        guest_dir=guest_dir,
-        live=live,
-        strict=strict,
-    )
-    exported = {v.location for v in estate.vms.values()}
-    return _frame(
-        estate,
-        str(snapshot or "--live"),
-        region_option(source_region, "--source-region", exported),
-        region_option(target_region, "--target-region", exported),
-        resource_group=resource_group,
-        vm=vm,
-        principal_id=principal_id,
-        groups=groups,
-        cache_storage_account=cache_storage_account,
-        vault=vault,
-        target_subscription=target_subscription,
-        target_resource_group=target_resource_group,
-        target_zone=target_zone,
-    )
+    contexts, _ = _pair_contexts(snapshot, source_region, target_region, [], **question)
+    return contexts[0]
 
 
 PairSourceOpt = Annotated[
