@@ -588,32 +588,12 @@ def plan(
     """The target resources ASR would create with default settings: vault, resource groups,
     VNets, cache accounts, a size and zone per VM with the reason, replica disks and the
     quota requests to make."""
-    if _several(source_region, target_region, pair):
-        with batch_gc():
-            contexts, stranded = _pair_contexts(
-                snapshot,
-                source_region,
-                target_region,
-                pair,
-                resource_group=resource_group,
-                vm=vm,
-                cache_storage_account=cache_storage_account,
-                vault=vault,
-                target_subscription=target_subscription,
-                target_resource_group=target_resource_group,
-                target_zone=target_zone,
-            )
-            estate_plan = plan_estate.merge(contexts, stranded)
-            if output is OutputFormat.JSON:
-                sys.stdout.buffer.write(msgspec.json.encode(estate_plan) + b"\n")
-            else:
-                plan_estate.render(estate_plan, Console(highlight=False))
-        return
     with batch_gc():
-        context = _context(
+        contexts, stranded = _pair_contexts(
             snapshot,
             source_region,
             target_region,
+            pair,
             resource_group=resource_group,
             vm=vm,
             cache_storage_account=cache_storage_account,
@@ -622,7 +602,14 @@ def plan(
             target_resource_group=target_resource_group,
             target_zone=target_zone,
         )
-        target = context.plan.target
+        if _several(source_region, target_region, pair):
+            estate_plan = plan_estate.merge(contexts, stranded)
+            if output is OutputFormat.JSON:
+                sys.stdout.buffer.write(msgspec.json.encode(estate_plan) + b"\n")
+            else:
+                plan_estate.render(estate_plan, Console(highlight=False))
+            return
+        target = contexts[0].plan.target
         if output is OutputFormat.JSON:
             sys.stdout.buffer.write(msgspec.json.encode(target) + b"\n")
         else:
