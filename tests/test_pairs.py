@@ -219,3 +219,14 @@ def test_three_source_regions_and_only_those_into_one_region_compete(tmp_path):
     assert west["vms"] == 1 and west["shares_quota_with"] == []
     shared = {f["pair"] for f in report["findings"] if f["rule"] == "ASR-CAP-005"}
     assert shared == {"eastus->centralus", "eastus2->centralus"}
+
+
+def test_a_baseline_of_one_pair_shows_what_the_second_pair_brings(tmp_path):
+    old = tmp_path / "old.json"
+    cli("check", "--snapshot", str(EXAMPLE), *BOB, "--source-region", "eastus",
+        "--target-region", "centralus", "--output", "json", "--out", str(old))  # fmt: skip
+    done = cli("check", "--snapshot", str(EXAMPLE), *BOB, *ESTATE, "--output", "json",
+               "--baseline", str(old))  # fmt: skip
+    changes = json.loads(done.stdout)["changes"]
+    assert any(c["rule"] == "ASR-CAP-005" and c["before"] is None for c in changes["new"])
+    assert not changes["fixed"]

@@ -366,7 +366,9 @@ def check(
                 **question,
             )
             with _destination(out) as stream:
-                _report_pairs(output, results, stranded, shared, stream, out, details, all_findings)
+                _report_pairs(
+                    output, results, stranded, shared, stream, out, details, all_findings, baseline
+                )
             if report_dir:
                 _write_pairs(report_dir, results, stranded, shared)
         raise typer.Exit(
@@ -426,11 +428,17 @@ def _report_pairs(
     out: Path | None,
     details: bool,
     all_findings: bool,
+    baseline: Path | None,
 ) -> None:
     """A run over several pairs: the estate's JSON report, or its table; other formats come
     one pair at a time (--report-dir)."""
     if output is Format.JSON:
-        write_report(estate_report.combine(results, stranded, shared, all_findings), stream)
+        whole = estate_report.combine(results, stranded, shared, all_findings)
+        if baseline:  # findings compare with their pair: the same rule may judge a VM twice
+            earlier, before = load_findings(baseline)
+            after = [f for r in results for f in r.findings]
+            whole = msgspec.structs.replace(whole, changes=compare(earlier, before, after))
+        write_report(whole, stream)
     elif output in estate_report.JOINED:
         stream.write(estate_report.joined(output, results, stranded, shared, all_findings))
     elif output is Format.TABLE:
