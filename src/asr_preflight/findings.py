@@ -6,6 +6,8 @@ from enum import StrEnum
 
 import msgspec
 
+from asr_preflight.fix.actions import AnyAction
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -58,6 +60,8 @@ class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     affected_vms: tuple[str, ...] | None = None
     waiver: WaiverMark | None = None
     pair: str | None = None  # "source->target", when one run checks several pairs
+    # what `fix` can script to make it pass; none: it needs a person (the remedy says what)
+    actions: tuple[AnyAction, ...] = ()
 
     @property
     def waived(self) -> bool:

@@ -17,6 +17,7 @@ from asr_preflight.analysis.quota import QuotaCheck
 from asr_preflight.engine import CheckResult, VmVerdict, verdicts
 from asr_preflight.errors import InputError
 from asr_preflight.findings import Area, Finding, Status, Verdict
+from asr_preflight.fix.actions import RaiseQuota
 from asr_preflight.knowledge import regions
 from asr_preflight.model.estate import Estate
 from asr_preflight.rules.base import REGISTRY
@@ -175,6 +176,15 @@ def _finding(competition: Competition, pair: str) -> Finding:
         f"{competition.region} --limit-object value={new_limit}",
         references=rule.references,
         affected_vms=tuple(competition.vms[pair]),
+        actions=(
+            RaiseQuota(
+                competition.subscription,
+                competition.region,
+                competition.provider,
+                competition.quota,
+                new_limit,
+            ),
+        ),
     )
 
 

@@ -49,6 +49,12 @@ from asr_preflight.analysis.service_tags import (
     is_private,
     parse_ipv4,
 )
+from asr_preflight.fix.actions import (
+    AddServiceEndpoint,
+    AllowSubnetOnCache,
+    AnyAction,
+    SetCacheOption,
+)
 from asr_preflight.knowledge.endpoints import Destination, cloud_of, destinations, optional_needs
 from asr_preflight.knowledge.regions import service_tag_suffix
 from asr_preflight.model import ids
@@ -770,6 +776,7 @@ class FirewallVerdict:
     remedy: str | None = None
     problems: tuple[str, ...] = ()  # each blocking setting, in plain words
     remedies: tuple[str, ...] = ()
+    actions: tuple[AnyAction, ...] = ()  # what `fix` would script
 
 
 # --- The engine --------------------------------------------------------------------------------
@@ -1253,11 +1260,18 @@ def cache_access(
             f"{name} accepts all networks",
         )
     problems, remedies = [], []
+    actions: list[AnyAction] = []
     bypass = (account.bypass or "None").replace(" ", "")
     if "azureservices" not in bypass.lower().split(","):
         problems.append(f"the firewall does not let trusted Azure services in (bypass {bypass})")
         remedies.append(f"az storage account update -n {name} --bypass AzureServices")
+        actions.append(SetCacheOption(account.id, "trusted-services", bypass=account.bypass))
     subnet = placement.subnet
+    storage_endpoint = subnet is not None and any(
+        e.lower() == "microsoft.storage" for e in subnet.service_endpoints
+    )
+    if subnet is not None and not storage_endpoint:
+        endpoint = AddServiceEndpoint(subnet.id, "Microsoft.Storage", subnet.service_endpoints)
     allowed = {ids.key(s) for s in account.virtual_network_rules}
     if local:
         pass
@@ -1269,14 +1283,15 @@ def cache_access(
             "the VM's subnet is not exported",
         )
     elif ids.key(subnet.id) in allowed:
-        if not any(e.lower() == "microsoft.storage" for e in subnet.service_endpoints):
+        if not storage_endpoint:
+            actions.append(endpoint)
             problems.append(
                 f"its rule for subnet {subnet.name} has no effect: the subnet has no "
                 "Microsoft.Storage service endpoint"
             )
             remedies.append(
-                f"az network vnet subnet update --ids {subnet.id} "
-                "--service-endpoints Microsoft.Storage"
+                f"az network vnet subnet update --ids {subnet.id} --service-endpoints "
+                + " ".join((*subnet.service_endpoints, "Microsoft.Storage"))
             )
     elif account.ip_rules and not problems:
         return FirewallVerdict(
@@ -1291,6 +1306,13 @@ def cache_access(
     else:
         problems.append(f"subnet {subnet.name} is not among its allowed networks")
         remedies.append(f"az storage account network-rule add -n {name} --subnet {subnet.id}")
+        actions.append(AllowSubnetOnCache(account.id, subnet.id))
+        if not storage_endpoint:
+            actions.append(endpoint)
+            remedies.append(
+                f"az network vnet subnet update --ids {subnet.id} --service-endpoints "
+                + " ".join((*subnet.service_endpoints, "Microsoft.Storage"))
+            )
     setting = f"networkRuleSet.defaultAction Deny, bypass {bypass}"
     if problems:
         return FirewallVerdict(
@@ -1301,6 +1323,7 @@ def cache_access(
             "; ".join(remedies),
             tuple(problems),
             tuple(remedies),
+            tuple(actions),
         )
     via = (
         f"private endpoint {ids.name(local[0])}"

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from asr_preflight.context import Context
 from asr_preflight.findings import Area, Finding, Status
+from asr_preflight.fix.actions import AnyAction
 from asr_preflight.knowledge.data import cite, dated, sources, url
 from asr_preflight.model.entities import VirtualMachine
 
@@ -28,6 +29,7 @@ class Out:
         *,
         code: int | None = None,
         affected_vms: tuple[str, ...] | None = None,
+        actions: tuple[AnyAction, ...] = (),
     ) -> None:
         self.findings.append(
             Finding(
@@ -43,6 +45,7 @@ class Out:
                 remedy=remedy,
                 references=self.rule.references,
                 affected_vms=affected_vms,
+                actions=actions,
             )
         )
 
@@ -65,8 +68,17 @@ class Out:
         *,
         code: int | None = None,
         affected_vms: tuple[str, ...] | None = None,
+        actions: tuple[AnyAction, ...] = (),
     ) -> None:
-        self.add(Status.FAIL, resource_id, message, remedy, code=code, affected_vms=affected_vms)
+        self.add(
+            Status.FAIL,
+            resource_id,
+            message,
+            remedy,
+            code=code,
+            affected_vms=affected_vms,
+            actions=actions,
+        )
 
     def warn(
         self,
@@ -76,8 +88,17 @@ class Out:
         *,
         code: int | None = None,
         affected_vms: tuple[str, ...] | None = None,
+        actions: tuple[AnyAction, ...] = (),
     ) -> None:
-        self.add(Status.WARN, resource_id, message, remedy, code=code, affected_vms=affected_vms)
+        self.add(
+            Status.WARN,
+            resource_id,
+            message,
+            remedy,
+            code=code,
+            affected_vms=affected_vms,
+            actions=actions,
+        )
 
     def unknown(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from asr_preflight.analysis.quota import QuotaCheck, QuotaState
 from asr_preflight.analysis.sizing import Candidate, Choice, SizeChoice
 from asr_preflight.findings import Area
+from asr_preflight.fix.actions import RaiseQuota
 from asr_preflight.knowledge.regions import display
 from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.plan.build import COMPUTE
@@ -126,6 +127,15 @@ def _report_quota(out: Out, check: QuotaCheck, export: str) -> None:
             f"{demand.needed}, {check.free} free (limit {check.limit}, used {check.current})",
             _request(check),
             affected_vms=affected,
+            actions=(
+                RaiseQuota(
+                    demand.subscription,
+                    demand.region,
+                    demand.provider,
+                    demand.quota,
+                    check.new_limit,
+                ),
+            ),
         )
     else:
         out.pass_(

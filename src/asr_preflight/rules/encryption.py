@@ -3,11 +3,18 @@ Key Vault permissions, security types and disk redundancy."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from asr_preflight.analysis import encryption as enc
 from asr_preflight.analysis.permissions import Access
 from asr_preflight.findings import Area
+from asr_preflight.fix.actions import (
+    AssignRole,
+    CreateEncryptionSet,
+    CreateKeyVault,
+    GrantVaultPolicy,
+)
 from asr_preflight.knowledge import facts
 from asr_preflight.knowledge.data import load
 from asr_preflight.knowledge.regions import display
@@ -21,7 +28,7 @@ from asr_preflight.model.build import (
 )
 from asr_preflight.model.entities import KeyVault, VirtualMachine
 from asr_preflight.rules.base import Context, Out, rule, vms_with
-from asr_preflight.rules.permissions import evaluator_for, smallest_role
+from asr_preflight.rules.permissions import evaluator_for, role_id, smallest_role
 
 EXPORT_DES = "az disk-encryption-set list -o json > disk-encryption-sets.json"
 EXPORT_KV = (
@@ -38,6 +45,15 @@ EXPORT_DISKS = "az disk list -o json > disks.json"
 def _status(kind: str, feature: str) -> str:
     d = facts.feature(kind, feature)
     return f"{d.value} per {d.source} ({d.as_of})"
+
+
+def des_key_vault(ctx: Context, vm: VirtualMachine) -> CreateKeyVault:
+    """The key vault `fix` creates for the target disk encryption sets of a target resource
+    group: key vault names are global, so a person may choose another in the script."""
+    sub = ctx.target_subscription_of(vm)
+    group = ids.name(ctx.target_resource_group_id(vm))
+    suffix = hashlib.sha1(f"{sub}/{group}".encode()).hexdigest()[:6]
+    return CreateKeyVault(sub, group, f"kv-des-{ctx.target_region[:9]}-{suffix}", ctx.target_region)
 
 
 @rule(
@@ -70,7 +86,8 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
             )
             continue
         problems, unknowns, found = [], [], []
-        remedies = []
+        remedies: list[str] = []
+        actions: list[CreateEncryptionSet] = []
         for des_id, disks in sets.items():
             source = estate.disk_encryption_sets.get(ids.key(des_id))
             if source is None:  # its encryption type decides which target set fits
@@ -88,9 +105,20 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
                     f"{', '.join(disks)} ({label}, {ids.name(des_id)}): no disk encryption set "
                     f"of that type in {display(ctx.target_region)}"
                 )
+                group = ids.name(ctx.target_resource_group_id(vm))
+                actions.append(
+                    CreateEncryptionSet(
+                        ctx.target_subscription_of(vm),
+                        group,
+                        name,
+                        ctx.target_region,
+                        kind,
+                        des_key_vault(ctx, vm),
+                    )
+                )
                 remedies.append(
                     f"az disk-encryption-set create -n {name} -g "
-                    f"{ids.name(ctx.target_resource_group_id(vm))} -l {ctx.target_region} "
+                    f"{group} -l {ctx.target_region} "
                     f"--encryption-type {kind} --source-vault <key vault in "
                     f"{ctx.target_region}> --key-url <its key URL>"
                 )
@@ -112,6 +140,7 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
                 "; ".join(problems),
                 "create the disk encryption set(s), grant each its key vault access, and pass "
                 "them as the target disk encryption sets: " + "; ".join(remedies),
+                actions=tuple(actions),
             )
         elif unknowns:
             out.unknown(vm.id, "; ".join(unknowns), EXPORT_KV)
@@ -214,6 +243,13 @@ def ade_target_vault(ctx: Context, out: Out) -> None:
         # With default settings ASR creates `<source vault>-asr` itself: only API, PowerShell
         # and CLI calls that name none fail with 150175. What it needs is the right to create it.
         allowed = _may_create_key_vault(ctx, vm)
+        vault = CreateKeyVault(
+            ctx.target_subscription_of(vm),
+            ids.name(ctx.target_resource_group_id(vm)),
+            name,
+            ctx.target_region,
+            disk_encryption=True,
+        )
         if allowed is False:
             out.fail(
                 vm.id,
@@ -221,6 +257,7 @@ def ade_target_vault(ctx: Context, out: Out) -> None:
                 "vaults there",
                 "grant Key Vault Contributor at the target resource group's subscription, or "
                 + create,
+                actions=(vault, *_target_vault_access(ctx, vault, bool(ade.kek_url))),
             )
         elif allowed is None:
             out.unknown(
@@ -315,6 +352,7 @@ def ade_vault_permissions(ctx: Context, out: Out) -> None:
         unknown: list[str] = []
         policy_gaps: list[str] = []
         policy_vaults: list[str] = []
+        grants: list[GrantVaultPolicy] = []
         for kind, vault in vaults.items():
             if vault is None and kind == "key_vault_source":
                 unknown.append(f"source vault {ade.vault_name} is not in the key vault export")
@@ -340,6 +378,14 @@ def ade_vault_permissions(ctx: Context, out: Out) -> None:
                 if gaps:
                     policy_gaps.append(f"{vault.name} access policy lacks {', '.join(gaps)}")
                     policy_vaults.append(vault.name)
+                    grants.append(
+                        GrantVaultPolicy(
+                            vault.id,
+                            (ctx.principal_id or "").lower(),
+                            tuple(g.split("/", 1)[1] for g in gaps if g.startswith("secrets/")),
+                            tuple(g.split("/", 1)[1] for g in gaps if g.startswith("keys/")),
+                        )
+                    )
         if missing or policy_gaps:
             fixes = sorted(
                 {
@@ -358,11 +404,38 @@ def ade_vault_permissions(ctx: Context, out: Out) -> None:
                 vm.id,
                 "; ".join([f"missing {a} at {s}" for a, s, _ in missing] + policy_gaps),
                 "; ".join(fixes),
+                actions=(*_role_grants(ctx, missing), *grants),
             )
         elif unknown:
             out.unknown(vm.id, "; ".join(unknown), EXPORT_KV)
         else:
             out.pass_(vm.id, "holds the ADE permissions on the source and target key vaults")
+
+
+def _target_vault_access(
+    ctx: Context, vault: CreateKeyVault, with_kek: bool
+) -> tuple[GrantVaultPolicy, ...]:
+    """What the person enabling replication needs in a target vault the script creates."""
+    if not ctx.principal_id:
+        return ()
+    secrets, keys = _POLICY["key_vault_target"]
+    return (
+        GrantVaultPolicy(
+            vault.id,
+            ctx.principal_id.lower(),
+            tuple(sorted(secrets)),
+            tuple(sorted(keys)) if with_kek else (),
+        ),
+    )
+
+
+def _role_grants(ctx: Context, missing: list[tuple[str, str, bool]]) -> list[AssignRole]:
+    """The narrowest built-in role for each missing action, at its key vault or group."""
+    wanted = {(smallest_role(a, d), s) for a, s, d in missing}
+    return [
+        AssignRole((ctx.principal_id or "").lower(), role, role_id(role), scope)
+        for role, scope in sorted(wanted)
+    ]
 
 
 _LINUX_TL_SINCE = date(2024, 4, 1)

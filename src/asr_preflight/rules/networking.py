@@ -22,6 +22,11 @@ from asr_preflight.analysis.network import (
     worst,
 )
 from asr_preflight.findings import Area, Status
+from asr_preflight.fix.actions import (
+    AllowServiceTag,
+    RouteServiceTag,
+    SetCacheOption,
+)
 from asr_preflight.knowledge.endpoints import default_needs, destination_codes, need_purpose
 from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
@@ -116,7 +121,7 @@ def outbound_https(ctx: Context, out: Out) -> None:
         blocked = [(p, v) for p, d, v in views if d is Decision.BLOCKED]
         undecided = [(p, v) for p, d, v in views if d is Decision.UNKNOWN]
         if blocked:
-            _blocked(out, vm, blocked)
+            _blocked(out, vm, blocked, placement)
         elif placement.missing and undecided:
             out.unknown(vm.id, f"not exported: {', '.join(placement.missing)}", EXPORT_NETWORK)
         elif undecided:
@@ -137,7 +142,27 @@ def _config_block(path: Path) -> NsgVerdict | None:
     )
 
 
-def _blocked(out: Out, vm: VirtualMachine, blocked: list[tuple[Path, NsgVerdict | None]]) -> None:
+def _allow_rules(paths: list[Path], placement: Placement) -> tuple[AllowServiceTag, ...]:
+    """An allow rule for each blocked service tag in each NSG that blocks it (NIC and subnet
+    alike: the flow must pass both), ahead of the blocking rule."""
+    nsgs = {n.name: n for n in (placement.nic_nsg, placement.subnet_nsg) if n is not None}
+    actions = []
+    for path in paths:
+        for verdict in (path.nic_nsg, path.subnet_nsg):
+            nsg = nsgs.get(verdict.nsg or "")
+            if verdict.decision is Decision.BLOCKED and nsg and verdict.priority is not None:
+                actions.append(
+                    AllowServiceTag(nsg.id, path.destination.service_tag, verdict.priority)
+                )
+    return tuple(actions)
+
+
+def _blocked(
+    out: Out,
+    vm: VirtualMachine,
+    blocked: list[tuple[Path, NsgVerdict | None]],
+    placement: Placement,
+) -> None:
     """One sentence per cause: the NSG rule that blocks (also when the guest confirms it), or
     what the VM itself saw when its NSGs allow the flow."""
     parts, remedies = [], []
@@ -173,7 +198,13 @@ def _blocked(out: Out, vm: VirtualMachine, blocked: list[tuple[Path, NsgVerdict 
             f"allow outbound 443 to these endpoints (service tags {_tags(paths)}) on the "
             "firewall, proxy or DNS in the way"
         )
-    out.fail(vm.id, "; ".join(parts), "; ".join(remedies), code=code)
+    out.fail(
+        vm.id,
+        "; ".join(parts),
+        "; ".join(remedies),
+        code=code,
+        actions=_allow_rules(paths, placement),
+    )
 
 
 def _allowed(
@@ -242,6 +273,7 @@ def forced_tunnelling(ctx: Context, out: Out) -> None:
                 "remove the route, or send these destinations to the internet or an appliance "
                 "that forwards them",
                 code=_first_code(dropped),
+                actions=_tag_routes(dropped, placement),
             )
         elif RouteStatus.UNKNOWN in statuses:
             # NSGs do not matter here: only a missing NIC, subnet or route table does.
@@ -257,6 +289,18 @@ def forced_tunnelling(ctx: Context, out: Out) -> None:
             if endpoint:
                 message += f"; {_tags(endpoint)} through the {endpoint[0].route.hop}"
             out.pass_(vm.id, message)
+
+
+def _tag_routes(dropped: list[Path], placement: Placement) -> tuple[RouteServiceTag, ...]:
+    """Service-tag routes to the internet win over a default route (0.0.0.0/0) that drops the
+    traffic; a more specific dropping route would still win, so that needs a person."""
+    table = placement.route_table
+    if table is None:
+        return ()
+    defaults = {r.name for r in table.routes if r.address_prefix.strip() == "0.0.0.0/0"}
+    if not all((p.route.route or "").rsplit("/", 1)[-1] in defaults for p in dropped):
+        return ()
+    return tuple(RouteServiceTag(table.id, p.destination.service_tag) for p in dropped)
 
 
 def _tunnelled(out: Out, vm: VirtualMachine, paths: list[Path], placement: Placement) -> None:
@@ -403,7 +447,13 @@ def _account(
             "--default-action Allow"
         )
         if chosen:
-            out.fail(account.id, message, remedy, affected_vms=tuple(vm.key for vm in vms))
+            out.fail(
+                account.id,
+                message,
+                remedy,
+                affected_vms=tuple(vm.key for vm in vms),
+                actions=(SetCacheOption(account.id, "all-networks"),),
+            )
         else:
             out.warn(account.id, "if chosen as cache: " + message, remedy, affected_vms=())
         return
@@ -422,8 +472,11 @@ def _account(
             )
             return
     groups: dict[tuple[Decision, str, str, str | None], list[str]] = defaultdict(list)
+    actions: dict[tuple[Decision, str, str, str | None], tuple] = {}
     for vm, verdict in verdicts:
-        groups[(verdict.decision, verdict.setting, verdict.detail, verdict.remedy)].append(vm.key)
+        group = (verdict.decision, verdict.setting, verdict.detail, verdict.remedy)
+        groups[group].append(vm.key)
+        actions[group] = tuple(dict.fromkeys((*actions.get(group, ()), *verdict.actions)))
     for (decision, setting, detail, remedy), keys in groups.items():
         affected = tuple(keys) if chosen else ()
         message = f"{detail} ({setting}); {len(keys)} VM{'s' if len(keys) != 1 else ''}"
@@ -435,6 +488,7 @@ def _account(
                 message,
                 remedy or "allow trusted Azure services and the VMs' subnet",
                 affected_vms=affected,
+                actions=actions[(decision, setting, detail, remedy)],
             )
         else:
             out.unknown(account.id, message, remedy or EXPORT_NETWORK, affected_vms=affected)

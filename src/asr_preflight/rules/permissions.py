@@ -16,6 +16,7 @@ from asr_preflight.analysis.permissions import (
     role_grants,
 )
 from asr_preflight.findings import Area
+from asr_preflight.fix.actions import AssignRole
 from asr_preflight.knowledge.data import load
 from asr_preflight.model import ids
 from asr_preflight.model.build import (
@@ -222,17 +223,19 @@ def _existing_scope(ctx: Context, scope: str) -> tuple[str, bool]:
     return scope, True
 
 
-def remedy(ctx: Context, missing: list[Gap]) -> str:
+def assignments(ctx: Context, missing: list[Gap]) -> tuple[list[AssignRole], set[str]]:
     """The fewest role assignments that grant what is missing, each at a scope that exists
-    before ASR creates anything: one role per scope where one covers every action there."""
+    before ASR creates anything: one role per scope where one covers every action there. Also
+    the resource groups that do not exist yet (their roles go to the subscription)."""
     by_scope: dict[str, set[tuple[str, bool]]] = {}
     lifted: set[str] = set()
-    for req, scope, _ in missing:
+    for req, scope, why in missing:
+        if why.access is Access.DENIED:
+            continue  # no assignment lifts a deny assignment: its owner must
         where, itself = _existing_scope(ctx, scope)
         if not itself:
             lifted.add(ids.name(scope))
         by_scope.setdefault(where, set()).add((req.action, req.data))
-    commands = set()
     granted: dict[str, set[str]] = {}  # scope -> roles assigned there by this plan
     for scope, wanted in sorted(by_scope.items(), key=lambda kv: kv[0].count("/")):
         above = [
@@ -244,20 +247,39 @@ def remedy(ctx: Context, missing: list[Gap]) -> str:
         if any(_grants_all(role, frozenset(wanted)) for role in above):
             continue  # an assignment higher up already covers this scope
         one = covering_role(frozenset(wanted))
-        roles = {one} if one else {smallest_role(a, data) for a, data in wanted}
-        granted[scope] = roles
-        commands |= {
-            f"az role assignment create --assignee {ctx.principal_id} "
-            f'--role "{role}" --scope {scope}'
-            for role in roles
-        }
-    text = "; ".join(sorted(commands))
+        granted[scope] = {one} if one else {smallest_role(a, data) for a, data in wanted}
+    principal = (ctx.principal_id or "").lower()
+    kind = next(
+        (a.principal_type for a in ctx.estate.role_assignments if a.principal_id == principal),
+        None,
+    )
+    plan = [
+        AssignRole(principal, role, role_id(role), scope, kind)
+        for scope, roles in granted.items()
+        for role in sorted(roles)
+    ]
+    return sorted(plan, key=lambda a: (a.scope, a.role)), lifted
+
+
+def remedy(ctx: Context, missing: list[Gap]) -> str:
+    """The role assignments to make, as commands, and what to do about deny assignments."""
+    plan, lifted = assignments(ctx, missing)
+    text = "; ".join(
+        f'az role assignment create --assignee {a.principal_id} --role "{a.role}" --scope {a.scope}'
+        for a in plan
+    )
     if lifted:
         text += (
             f"; ({', '.join(sorted(lifted))} does not exist yet: the role is given at its "
             "subscription, and can move there once ASR has created it)"
         )
-    return text
+    denied = sorted({scope for _, scope, why in missing if why.access is Access.DENIED})
+    if denied:
+        text += (
+            f"; a deny assignment blocks it at {', '.join(denied)}: only whoever created the "
+            "deny assignment (often a managed application or blueprint) can lift it"
+        )
+    return text.lstrip("; ")
 
 
 class ExplainRow(msgspec.Struct, frozen=True):
@@ -363,6 +385,7 @@ def required_permissions(ctx: Context, out: Out) -> None:
                     for req, scope, why in missing
                 ),
                 remedy(ctx, missing),
+                actions=tuple(assignments(ctx, missing)[0]),
             )
         elif unknown:
             out.unknown(
@@ -381,3 +404,13 @@ def required_permissions(ctx: Context, out: Out) -> None:
             )
         else:
             out.pass_(vm.id, f"holds all {count} required actions")
+
+
+def builtin_role(role_id: str) -> RoleDefinition | None:
+    """A built-in role of the shipped catalog, by its GUID."""
+    return next((r for r in _builtin_roles() if r.id.lower() == role_id.lower()), None)
+
+
+def role_id(name: str) -> str:
+    """A built-in role's GUID, by its name ("" when the catalog lacks it)."""
+    return next((r.id for r in _builtin_roles() if r.name == name), "")

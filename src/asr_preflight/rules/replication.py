@@ -9,6 +9,7 @@ from asr_preflight.findings import Area
 from asr_preflight.model.build import STORAGE
 from asr_preflight.plan.existing import cache_accounts
 from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.storage import new_cache_account
 
 
 def _disks(churn: VmChurn) -> str:
@@ -108,4 +109,5 @@ def high_churn_cache(ctx: Context, out: Out) -> None:
             f"az storage account create -n <name>asrcache -g <group> -l {ctx.source_region} "
             "--kind BlockBlobStorage --sku Premium_LRS --allow-shared-key-access true",
             affected_vms=needing,
+            actions=(new_cache_account(ctx, None, premium=True),),
         )

@@ -3,13 +3,16 @@ cache account's settings."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from asr_preflight.findings import Area, Status
+from asr_preflight.fix.actions import CreateCacheAccount, SetCacheOption
 from asr_preflight.knowledge import facts
 from asr_preflight.knowledge.regions import display, premium_target_blocked
+from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VAULT
 from asr_preflight.model.entities import DiskRef, StorageAccount, VirtualMachine
 from asr_preflight.plan.existing import cache_accounts, candidate_vaults
@@ -18,6 +21,28 @@ from asr_preflight.rules.vault import EXPORT_VAULTS
 
 EXPORT_DISKS = "az disk list -o json > disks.json"
 EXPORT_STORAGE = "az storage account list -o json > storage-accounts.json"
+
+
+def new_cache_account(
+    ctx: Context, near: StorageAccount | None, *, premium: bool = False
+) -> CreateCacheAccount:
+    """A cache account `fix` can create in the source region: beside the account it replaces
+    (`near`), else in the first VM's resource group. Storage names are global: the script lets
+    a person choose another."""
+    vm = ctx.vms[0] if ctx.vms else None
+    sub = near.subscription_id if near else (vm.subscription_id if vm else "")
+    group = ids.part(near.id, "resourceGroups") if near else (vm.resource_group if vm else "")
+    stem = "asrcachep" if premium else "asrcache"
+    suffix = hashlib.sha1(f"{sub}/{ctx.source_region}".encode()).hexdigest()[:6]
+    name = (stem + ctx.source_region)[: 24 - len(suffix)] + suffix
+    return CreateCacheAccount(
+        sub,
+        group or "",
+        name,
+        ctx.source_region,
+        premium=premium,
+        replaces=near.id if near and not premium else None,
+    )
 
 
 def _vms_of(ctx: Context, account: StorageAccount) -> tuple[str, ...]:
@@ -81,6 +106,7 @@ def cache_in_source_region(ctx: Context, out: Out) -> None:
                 f"{display(ctx.source_region)}",
                 f"use or create a cache account in {display(ctx.source_region)}",
                 affected_vms=_vms_of(ctx, account) if chosen else (),
+                actions=(new_cache_account(ctx, account),) if chosen else (),
             )
         elif account.subscription_id not in source_subs:
             out.warn(
@@ -352,6 +378,19 @@ def _cache_fix(account: StorageAccount) -> str:
     return "use another cache account, or fix this one: " + "; ".join(fixes)
 
 
+def _cache_actions(
+    ctx: Context, account: StorageAccount
+) -> tuple[SetCacheOption | CreateCacheAccount, ...]:
+    """Settings a script can change; a kind that cannot hold the cache needs a new account."""
+    fixes: list[SetCacheOption | CreateCacheAccount] = []
+    if account.allow_shared_key_access is False:
+        fixes.append(SetCacheOption(account.id, "allow-shared-key"))
+    if account.blob_soft_delete:
+        fixes.append(SetCacheOption(account.id, "disable-soft-delete"))
+    wrong_kind = any(p.startswith("kind ") for p in _cache_setting_problems(account)[0])
+    return (new_cache_account(ctx, account),) if wrong_kind else tuple(fixes)
+
+
 @rule(
     "ASR-STO-006",
     Area.STORAGE,
@@ -377,6 +416,7 @@ def cache_settings(ctx: Context, out: Out) -> None:
                 f"cache account {account.name}: " + "; ".join(blocking + advice),
                 _cache_fix(account),
                 affected_vms=affected,
+                actions=_cache_actions(ctx, account) if chosen else (),
             )
         elif unknown:
             out.unknown(

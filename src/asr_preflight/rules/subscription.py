@@ -4,6 +4,7 @@ and the support matrix allows the region pair."""
 from __future__ import annotations
 
 from asr_preflight.findings import Area, Status
+from asr_preflight.fix.actions import RegisterProvider
 from asr_preflight.knowledge.regions import display, historical_cluster_note, pair_rules
 from asr_preflight.rules.base import Context, Out, rule
 
@@ -104,7 +105,12 @@ def providers_registered(ctx: Context, out: Out) -> None:
             commands = "; ".join(
                 f"az provider register --namespace {ns} --subscription {sub}" for ns in missing
             )
-            out.fail(scope, f"not registered: {', '.join(missing)}", commands)
+            out.fail(
+                scope,
+                f"not registered: {', '.join(missing)}",
+                commands,
+                actions=tuple(RegisterProvider(sub, ns) for ns in missing),
+            )
         elif absent:
             out.unknown(
                 scope,

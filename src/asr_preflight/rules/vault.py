@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asr_preflight.findings import Area
+from asr_preflight.fix.actions import CreateVault
 from asr_preflight.knowledge.regions import display, vault_allowed
 from asr_preflight.model.build import VAULT
 from asr_preflight.plan.existing import candidate_vaults
@@ -12,6 +13,15 @@ EXPORT_VAULTS = (
     "export the vaults: az resource list --resource-type "
     "Microsoft.RecoveryServices/vaults -o json > vaults.json"
 )
+
+
+def new_vault(ctx: Context) -> CreateVault:
+    """The vault `fix` creates when none fits: in the target region, in a resource group of its
+    own, in the target subscription (else the first source subscription)."""
+    sub = ctx.target_subscription or (ctx.subscriptions or [""])[0]
+    return CreateVault(
+        sub, f"rg-asr-{ctx.target_region}", f"rsv-asr-{ctx.target_region}", ctx.target_region
+    )
 
 
 @rule(
@@ -42,11 +52,13 @@ def vault_in_target_region(ctx: Context, out: Out) -> None:
             f"consider a vault in {region}",
         )
     elif not chosen:
+        vault = new_vault(ctx)
         out.warn(
             None,
             f"no Recovery Services vault in {region}; enabling replication will need a new one",
-            f"az backup vault create --name rsv-dr-{ctx.target_region} --resource-group "
-            f"<rg-in-{ctx.target_region}> --location {ctx.target_region}",
+            f"az backup vault create --name {vault.name} --resource-group "
+            f"{vault.resource_group} --location {ctx.target_region}",
+            actions=(vault,),
         )
     else:
         out.skip(None, "the chosen vault is in the source region; ASR-VAULT-002 reports it")
@@ -75,6 +87,7 @@ def vault_not_in_source_region(ctx: Context, out: Out) -> None:
             f"vault {in_source[0].name} is in {display(ctx.source_region)}, "
             "the source region, so it cannot protect these VMs",
             f"use a vault in {display(ctx.target_region)}",
+            actions=(new_vault(ctx),),
         )
     elif in_source and not any(v.location == ctx.target_region for v in vaults):
         names = ", ".join(v.name for v in in_source)
