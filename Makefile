@@ -14,7 +14,7 @@ endif
 DEMO_ARGS := --snapshot examples/contoso --pair eastus=centralus --target-region paired \
 	--principal-id bbbbbbbb-0000-4000-8000-000000000002
 
-.PHONY: demo test lint bench fuzz docs lock browser clean
+.PHONY: demo test lint bench fuzz docs lock browser shellcheck azcli clean
 
 $(STAMP): pyproject.toml requirements.lock
 	sh scripts/mkvenv.sh $(PYTHON) $(VENV)
@@ -33,8 +33,24 @@ browser:
 	  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# Fix scripts are linted with Debian's shellcheck: installed here when missing.
+shellcheck:
+	@command -v shellcheck >/dev/null 2>&1 || \
+	  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq shellcheck >/dev/null; }
+
+# The real Azure CLI, only to parse the az command lines fix writes (never to run them): a
+# separate environment, since azure-cli pins its own versions of the Azure SDK.
+AZCLI := .venv-azcli
+$(AZCLI)/.installed-stamp:
+	sh scripts/mkvenv.sh $(PYTHON) $(AZCLI)
+	$(AZCLI)/bin/python -m pip install --quiet --upgrade pip==25.3
+	$(AZCLI)/bin/python -m pip install --quiet azure-cli==2.91.0
+	touch $@
+azcli: $(AZCLI)/.installed-stamp
+
 # Four workers on two cores: the live tests mostly wait on the local ARM double's sockets.
-test: $(STAMP) browser
+test: $(STAMP) browser shellcheck azcli
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/python -m pytest -n 4
@@ -69,4 +85,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(AZCLI) build *.egg-info src/*.egg-info

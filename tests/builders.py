@@ -377,12 +377,16 @@ class Estate:
         return copy.deepcopy(self)
 
     def check(self, folder: Path, **options: Any) -> CheckResult:
+        return run_check(self.context(folder, **options))
+
+    def context(self, folder: Path, **options: Any) -> Context:
+        """The question a check asks of the written estate (East US → Central US)."""
         estate = build_estate(load_snapshot(self.write(folder)))
         options.setdefault("principal_id", PRINCIPAL)
         vms = select_vms(estate, Scope("eastus", options.get("target", "centralus")))
         options.pop("target", None)
         vms, protected = split_protected(estate, vms)
-        context = Context(
+        return Context(
             estate=estate,
             source_region="eastus",
             target_region=options.pop("target_region", "centralus"),
@@ -390,7 +394,6 @@ class Estate:
             protected_vms=protected,
             **options,
         )
-        return run_check(context)
 
     def run(self, folder: Path, rule_id: str, **options: Any) -> list[Finding]:
         """Run one rule (checkov-style) over the written estate."""

@@ -43,16 +43,22 @@ from asr_preflight.engine import (
 from asr_preflight.errors import EXIT_BLOCKED, EXIT_READY, InputError
 from asr_preflight.export_script import export_script
 from asr_preflight.findings import Status, Verdict
+from asr_preflight.fix.plan import build_fix_plan
+from asr_preflight.fix.script import write_script
+from asr_preflight.fix.simulate import simulate as simulate_fixes
 from asr_preflight.knowledge import regions
 from asr_preflight.model import Estate, build_estate
 from asr_preflight.pairs import ALL, PAIRED
 from asr_preflight.perf import batch_gc
 from asr_preflight.report import changes as report_changes
+from asr_preflight.report import console as console_report
 from asr_preflight.report import estate as estate_report
 from asr_preflight.report import explain as explain_report
+from asr_preflight.report import fix as fix_console
 from asr_preflight.report import formats, plan_estate
 from asr_preflight.report import plan as plan_report
 from asr_preflight.report.changes import compare, load_findings
+from asr_preflight.report.fix import FixReport, fix_report
 from asr_preflight.report.formats import Format
 from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
@@ -398,6 +404,158 @@ def check(
         if report_dir:
             formats.write_all(report_dir, result, report)
     raise typer.Exit(_exit_code(result.findings, result.verdicts, fail_on))
+
+
+@app.command()
+def fix(
+    source_region: PairSourceOpt = None,
+    target_region: PairTargetOpt = None,
+    pair: PairOpt = [],  # noqa: B006
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
+    ] = None,
+    resource_group: GroupsOpt = [],  # noqa: B006
+    vm: VmsOpt = [],  # noqa: B006
+    principal_id: PrincipalOpt = None,
+    group_id: GroupIdOpt = [],  # noqa: B006
+    cache_storage_account: CacheOpt = [],  # noqa: B006
+    vault: VaultOpt = None,
+    target_subscription: TargetSubOpt = None,
+    target_resource_group: TargetRgOpt = None,
+    target_zone: TargetZoneOpt = None,
+    guest_dir: GuestOpt = [],  # noqa: B006
+    script: Annotated[
+        Path | None,
+        typer.Option(help="Write a bash script of az commands that makes the estate ready."),
+    ] = None,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            help="Apply every fix to the estate in memory and check again: that report, in "
+            "--output's format, with the same exit codes, and what still needs a person."
+        ),
+    ] = False,
+    output: Annotated[
+        Format, typer.Option(help="Report format, to standard output (or --out).")
+    ] = Format.TABLE,
+    waivers: Annotated[
+        Path | None, typer.Option(help="TOML file of waivers, as for check.")
+    ] = None,
+    live: LiveOpt = False,
+    subscription: SubscriptionOpt = [],  # noqa: B006
+    tenant: TenantOpt = None,
+    cloud: CloudOpt = "AzureCloud",
+    arm_endpoint: ArmEndpointOpt = None,
+    strict: StrictOpt = False,
+    details: Annotated[
+        bool, typer.Option(help="Table: list every finding by area, passes included.")
+    ] = False,
+    out: OutFileOpt = None,
+) -> None:
+    """What a script can fix, as a script (--script) and as a check of the estate it would
+    leave (--simulate). Read-only: it writes a file and changes nothing in Azure."""
+    accepted = load_waivers(waivers) if waivers else None
+    with batch_gc():
+        contexts, stranded = _pair_contexts(
+            snapshot,
+            source_region,
+            target_region,
+            pair,
+            resource_group=resource_group,
+            vm=vm,
+            principal_id=principal_id,
+            group_id=group_id,
+            cache_storage_account=cache_storage_account,
+            vault=vault,
+            target_subscription=target_subscription,
+            target_resource_group=target_resource_group,
+            guest_dir=guest_dir,
+            strict=strict,
+            target_zone=target_zone,
+            live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
+        )
+        results, _ = pairs.add_competitions([run_check(c, waivers=accepted) for c in contexts])
+        plan_ = build_fix_plan(results)
+        if script:
+            _write_script(script, write_script(plan_, _question(results)))
+        after = None
+        if simulate:
+            changed = simulate_fixes(contexts, plan_.actions)
+            after, _shared = pairs.add_competitions(
+                [run_check(c, waivers=accepted) for c in changed]
+            )
+        summary = fix_report(plan_, after, str(script) if script else None)
+        shown = after if after is not None else results
+        several = _several(source_region, target_region, pair)
+        with _destination(out) as stream:
+            _report_fix(output, shown, stranded, summary, stream, out, details, several)
+    raise typer.Exit(
+        _exit_code(
+            [f for r in shown for f in r.findings],
+            [v for r in shown for v in r.verdicts],
+            FailOn.BLOCKED,
+        )
+    )
+
+
+def _question(results: list) -> str:
+    """The options a fix script answers, for its header."""
+    return " ".join(
+        f"--pair {r.context.source_region}={r.context.target_region}" for r in results
+    ) + (
+        f" --principal-id {results[0].context.principal_id}"
+        if results[0].context.principal_id
+        else ""
+    )
+
+
+def _write_script(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+    except OSError as exc:
+        raise InputError(str(path), "", f"cannot write the script ({exc.strerror})") from None
+
+
+def _report_fix(
+    output: Format,
+    results: list,
+    stranded: dict,
+    summary: FixReport,
+    stream: BinaryIO,
+    out: Path | None,
+    details: bool,
+    several: bool,
+) -> None:
+    """The check (as simulated, or as it stands) in --output's format, and the fix section:
+    in the JSON report's `fix`, the table's last sections, else on standard error."""
+    if output is Format.JSON:
+        whole = (
+            estate_report.combine(results, stranded, []) if several else build_report(results[0])
+        )
+        write_report(msgspec.structs.replace(whole, fix=summary), stream)
+        return
+    text = io.TextIOWrapper(stream, encoding="utf-8", write_through=True)
+    console = (
+        Console(highlight=False)
+        if out is None
+        else Console(highlight=False, file=text, width=100, color_system=None)
+    )
+    if output is Format.TABLE:
+        if several:
+            estate_report.render(results, stranded, [], console, details)
+        else:
+            console_report.render(results[0], console, details=details)
+        fix_console.render(summary, console)
+        text.detach()
+        return
+    text.detach()
+    if several:
+        _report_pairs(output, results, stranded, [], stream, out, details, False, None)
+    else:
+        formats.write(output, results[0], build_report(results[0]), stream)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    fix_console.render(summary, errors)
 
 
 def _several(source: str | None, target: str | None, pair: list[str]) -> bool:

@@ -11,6 +11,7 @@ from asr_preflight import __version__
 from asr_preflight.engine import CheckResult
 from asr_preflight.findings import Area, Finding, Status, Verdict
 from asr_preflight.report.changes import Changes
+from asr_preflight.report.fix import FixReport
 
 REPORT_SCHEMA = "asr-preflight/report"
 REPORT_VERSION = 1
@@ -104,6 +105,7 @@ class Report(msgspec.Struct):
     vms: list[VmEntry]
     changes: Changes | None  # since --baseline, when one was given
     pairs: list[PairSummary] | None  # when one run checks several pairs
+    fix: FixReport | None  # `fix --simulate`: the steps applied and what needs a person
     findings: list[Finding]
 
 
@@ -173,6 +175,7 @@ def build_report(
         ],
         changes=changes,
         pairs=None,
+        fix=None,
         findings=result.findings
         if include_passes
         else [f for f in result.findings if f.status is not Status.PASS],
