@@ -59,6 +59,10 @@ def test_the_page_shows_every_vm_and_the_charts_agree_with_the_json(page):
     assert any(q.get_attribute("data-family") == "standardESv5Family" for q in quota)
     for svg in browser.find_elements(By.CSS_SELECTOR, "figure svg"):
         assert svg.get_attribute("role") == "img" and svg.get_attribute("aria-label")
+    steps = browser.find_elements(By.CSS_SELECTOR, "#fix-steps li")
+    kinds = {a["do"] for f in fails for a in f.get("actions", [])}
+    assert steps and len(steps) >= len(kinds)
+    assert any("register Microsoft.RecoveryServices" in s.text for s in steps)
     headers = browser.find_elements(By.CSS_SELECTOR, "#vms thead th")
     assert all(h.get_attribute("scope") == "col" for h in headers)
     ARTIFACTS.mkdir(exist_ok=True)

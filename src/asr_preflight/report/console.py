@@ -305,6 +305,15 @@ def _next_steps(result: CheckResult, console: Console) -> None:
         f"--snapshot {ctx.estate.snapshot.origin} --source-region {ctx.source_region} "
         f"--target-region {ctx.target_region}"
     )
+    scripted = {
+        f.rule for f in result.findings if f.actions and not f.waived and f.status is Status.FAIL
+    }
+    if scripted:
+        steps.append(
+            f"A script can fix {', '.join(sorted(scripted))}: write it, review it, run it, "
+            "check again (--simulate shows the check it would leave):"
+        )
+        steps.append(f"asr-preflight fix {question} --script fix.sh")
     steps.append("See what ASR will create and the quota it needs:")
     steps.append(f"asr-preflight plan {question}")
     if any(f.area is Area.NETWORKING and f.status is Status.FAIL for f in result.findings):

@@ -11,6 +11,7 @@ from html import escape
 
 from asr_preflight.engine import CheckResult, concerns, scope_index
 from asr_preflight.findings import Finding, Status
+from asr_preflight.fix.plan import build_fix_plan
 from asr_preflight.knowledge.regions import display
 from asr_preflight.report.model import Report
 from asr_preflight.rules.networking import ExplainVm, explain_network
@@ -114,6 +115,7 @@ def render(result: CheckResult, report: Report) -> str:
         _quota_chart(result),
         "</div></section>",
         _vm_table(result, by_vm, plans, paths),
+        _fix_section(result),
         _problems(report),
         f"</main><script>{_SCRIPT}</script></body></html>",
     ]
@@ -312,6 +314,24 @@ def _drill_down(findings: list[Finding], plan, path: ExplainVm | None) -> str:
                 f"{''.join(hops)}</div>"
             )
     return "".join(parts)
+
+
+def _fix_section(result: CheckResult) -> str:
+    """What `asr-preflight fix --script` would do, step by step, and how much it leaves."""
+    plan = build_fix_plan([result])
+    if not plan.steps and not plan.stuck:
+        return ""
+    steps = "".join(
+        f"<li>{escape(s.action.title)} <small>({escape(', '.join(s.rules))})</small></li>"
+        for s in plan.steps
+    )
+    left = len({(s.finding.rule, s.finding.resource_id) for s in plan.stuck})
+    return (
+        '<section aria-labelledby="fix-h"><h2 id="fix-h">What fix would do</h2>'
+        f"<p><code>asr-preflight fix … --script fix.sh</code> writes {len(plan.steps)} steps; "
+        f"{left} failing findings need a person (their remedies above say what to do).</p>"
+        f'<ol id="fix-steps">{steps}</ol></section>'
+    )
 
 
 def _problems(report: Report) -> str:
