@@ -143,6 +143,20 @@ def cache_elsewhere(estate: Estate) -> None:
     estate.files["storage-accounts.json"][0]["location"] = "westus"
 
 
+def target_network_name_taken(estate: Estate) -> None:
+    estate.files["vnets.json"][0]["addressSpace"] = {"addressPrefixes": ["10.0.0.0/16"]}
+    estate.files["vnets.json"].append(
+        {
+            "id": rid("rg-other", "Microsoft.Network", "virtualNetworks/vnet1-asr"),
+            "name": "vnet1-asr",
+            "location": "westus",
+            "type": "Microsoft.Network/virtualNetworks",
+            "addressSpace": {"addressPrefixes": ["10.9.0.0/16"]},
+            "subnets": [],
+        }
+    )
+
+
 def high_churn(estate: Estate) -> None:
     _os_churn(estate, 9.0)
 
@@ -189,6 +203,8 @@ CASES = [
     Case("cache-kind", cache_of_a_wrong_kind, "ASR-STO-006",
          "az storage account create", CACHE),
     Case("cache-region", cache_elsewhere, "ASR-STO-002", "az storage account create", CACHE),
+    Case("target-network", target_network_name_taken, "ASR-NET-007",
+         'az network vnet subnet create --vnet-name "$VNET_VNET1_ASR" --name snet1'),
     Case("premium-cache", high_churn, "ASR-REP-002", "--kind BlockBlobStorage", CACHE),
     Case("role", reader_only, "ASR-PERM-001", "az role assignment create"),
     Case("quota", short_quota, "ASR-CAP-002", "Microsoft.Quota/quotas/standardDSv5Family"),

@@ -242,6 +242,30 @@ class RouteServiceTag(Action, frozen=True, tag="route"):
         )
 
 
+class CreateVirtualNetwork(Action, frozen=True, tag="virtual-network"):
+    """A target network in the target region, with the source network's subnets by name (ASR
+    maps subnets by name); address spaces default to the source's, for a person to choose."""
+
+    stage = 7
+    subscription: str
+    resource_group: str
+    name: str
+    location: str
+    address_prefixes: tuple[str, ...]
+    subnets: tuple[tuple[str, str], ...]  # (name, address prefix)
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
+            f"Microsoft.Network/virtualNetworks/{self.name}"
+        )
+
+    @property
+    def title(self) -> str:
+        return f"create target network {self.name} in {self.location}"
+
+
 class AssignRole(Action, frozen=True, tag="role-assignment"):
     stage = 8
     principal_id: str
@@ -312,6 +336,7 @@ AnyAction = (
     | AllowSubnetOnCache
     | AllowServiceTag
     | RouteServiceTag
+    | CreateVirtualNetwork
     | AssignRole
     | GrantVaultPolicy
     | RaiseQuota

@@ -19,6 +19,7 @@ from asr_preflight.fix.actions import (
     CreateKeyVault,
     CreateResourceGroup,
     CreateVault,
+    CreateVirtualNetwork,
 )
 from asr_preflight.model import Estate, ids
 from asr_preflight.model.build import RESOURCE_GROUP
@@ -138,7 +139,12 @@ def _resource_groups(estate: Estate, steps: Iterable[Step]) -> list[Step]:
     for step in steps:
         action = step.action
         if not isinstance(
-            action, CreateVault | CreateKeyVault | CreateEncryptionSet | CreateCacheAccount
+            action,
+            CreateVault
+            | CreateKeyVault
+            | CreateEncryptionSet
+            | CreateCacheAccount
+            | CreateVirtualNetwork,
         ):
             continue
         group_id = f"/subscriptions/{action.subscription}/resourcegroups/{action.resource_group}"

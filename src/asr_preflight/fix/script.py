@@ -23,6 +23,7 @@ from asr_preflight.fix.actions import (
     CreateKeyVault,
     CreateResourceGroup,
     CreateVault,
+    CreateVirtualNetwork,
     GrantVaultPolicy,
     RaiseQuota,
     RegisterProvider,
@@ -109,10 +110,12 @@ class _Writer:
                 self.var(kind, name)
 
     def var(self, kind: str, name: str) -> Var:
+        """A variable for a name, or for "label=default" (an address prefix to choose)."""
         key = (kind, name.lower())
         if key not in self.vars:
-            stem = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
-            self.vars[key] = Var(f"{kind}_{stem}", name)
+            label, _, default = name.partition("=") if "=" in name else (name, "", name)
+            stem = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").upper()
+            self.vars[key] = Var(f"{kind}_{stem}", default)
         return self.vars[key]
 
     def group(self, subscription: str, name: str) -> Token:
@@ -132,6 +135,12 @@ def _named(action: AnyAction) -> Iterator[tuple[str, str]]:
         yield "DES", action.name
     elif isinstance(action, CreateCacheAccount):
         yield "CACHE", action.name
+    elif isinstance(action, CreateVirtualNetwork):
+        yield "VNET", action.name
+        for number, prefix in enumerate(action.address_prefixes, 1):
+            yield "SPACE", f"{action.name}_{number}={prefix}"
+        for subnet, prefix in action.subnets:
+            yield "SUBNET", f"{action.name}_{subnet}={prefix}"
 
 
 def _az(*words: Token) -> list[Token]:
@@ -350,6 +359,8 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             "Internet",
         )
         return _unless(show, create)
+    if isinstance(action, CreateVirtualNetwork):
+        return _network(w, action)
     if isinstance(action, AssignRole):
         return _role(w, action)
     if isinstance(action, GrantVaultPolicy):
@@ -523,6 +534,32 @@ def _nsg_rule(action: AllowServiceTag) -> Block:
     return _unless(show, create)
 
 
+def _network(w: _Writer, action: CreateVirtualNetwork) -> Block:
+    name = w.var("VNET", action.name)
+    group = w.group(action.subscription, action.resource_group)
+    where = ("--resource-group", group, "--subscription", action.subscription)
+    spaces = [
+        w.var("SPACE", f"{action.name}_{n}={p}") for n, p in enumerate(action.address_prefixes, 1)
+    ]
+    show = _az("network", "vnet", "show", "--name", name, *where, "--output", "none")
+    create = _az("network", "vnet", "create", "--name", name, *where, "--location",
+                 action.location, "--address-prefixes", *spaces)  # fmt: skip
+    block = _unless(show, create)
+    block.lines.insert(0, "# ASR maps subnets by name: the source network's, with its prefixes")
+    for subnet, prefix in action.subnets:
+        space = w.var("SUBNET", f"{action.name}_{subnet}={prefix}")
+        at = ("--vnet-name", name, "--name", subnet, *where)
+        show_subnet = _az("network", "vnet", "subnet", "show", *at, "--output", "none")
+        add = _az("network", "vnet", "subnet", "create", *at, "--address-prefixes", space)
+        more = _unless(show_subnet, add)
+        block.lines += more.lines
+        block.commands += more.commands
+    block.lines.append(
+        f'echo "Choose ${name.name} as the target network when enabling replication."'
+    )
+    return block
+
+
 def _role(w: _Writer, action: AssignRole) -> Block:
     who = (
         (
@@ -620,7 +657,7 @@ def write_script(plan: FixPlan, question: str) -> str:
         "",
     ]
     if w.vars:
-        lines += ["# Names of new resources: set these (or export them) to choose your own."]
+        lines += ["# Names and address spaces of new resources: set (or export) them to choose."]
         lines += [f'{v.name}="${{{v.name}:-{_echo(v.default)}}}"' for v in w.vars.values()]
         lines += [""]
     stuck = len(plan.stuck)

@@ -21,6 +21,7 @@ from asr_preflight.fix.actions import (
     CreateKeyVault,
     CreateResourceGroup,
     CreateVault,
+    CreateVirtualNetwork,
     GrantVaultPolicy,
     RaiseQuota,
     RegisterProvider,
@@ -39,8 +40,10 @@ from asr_preflight.model.entities import (
     Route,
     SecurityRule,
     StorageAccount,
+    Subnet,
     Usage,
     Vault,
+    VirtualNetwork,
 )
 from asr_preflight.rules.permissions import builtin_role
 
@@ -158,6 +161,15 @@ def _apply(estate: Estate, action: AnyAction) -> None:
             service_endpoints=(*subnet.service_endpoints, action.service),
             endpoint_locations=located,
         )
+    elif isinstance(action, CreateVirtualNetwork):
+        estate.vnets[ids.key(action.id)] = VirtualNetwork(
+            action.id, action.name, action.location, action.address_prefixes
+        )
+        for name, prefix in action.subnets:
+            subnet_id = f"{action.id}/subnets/{name}"
+            estate.subnets[ids.key(subnet_id)] = Subnet(
+                subnet_id, name, action.id, action.location, address_prefixes=(prefix,)
+            )
     elif isinstance(action, AllowServiceTag):
         key = ids.key(action.nsg_id)
         nsg = estate.nsgs[key]

@@ -24,6 +24,7 @@ from asr_preflight.analysis.network import (
 from asr_preflight.findings import Area, Status
 from asr_preflight.fix.actions import (
     AllowServiceTag,
+    CreateVirtualNetwork,
     RouteServiceTag,
     SetCacheOption,
 )
@@ -695,6 +696,28 @@ def target_network_view(ctx: Context, vnet: VirtualNetwork) -> tuple[Status, str
     )
 
 
+def _new_target_network(
+    ctx: Context, vnet: VirtualNetwork, vms: list[str]
+) -> tuple[CreateVirtualNetwork, ...]:
+    """ASR's default name, `<vnet>-asr`, in the target resource group of the VNet's first VM."""
+    first = ctx.estate.vms[vms[0]]
+    subnets = tuple(
+        (s.name, s.address_prefixes[0])
+        for s in ctx.estate.subnets.values()
+        if ids.key(s.vnet_id) == ids.key(vnet.id) and s.address_prefixes
+    )
+    return (
+        CreateVirtualNetwork(
+            ctx.target_subscription_of(first),
+            ids.name(ctx.target_resource_group_id(first)),
+            f"{vnet.name}-asr",
+            ctx.target_region,
+            vnet.address_prefixes or tuple(prefix for _, prefix in subnets),
+            subnets,
+        ),
+    )
+
+
 @rule(
     "ASR-NET-007",
     Area.NETWORKING,
@@ -723,7 +746,14 @@ def target_network(ctx: Context, out: Out) -> None:
         if status is Status.PASS:
             out.pass_(vnet.id, message, affected_vms=tuple(vms))
         else:
-            out.add(status, vnet.id, message, remedy, affected_vms=tuple(vms))
+            out.add(
+                status,
+                vnet.id,
+                message,
+                remedy,
+                affected_vms=tuple(vms),
+                actions=_new_target_network(ctx, vnet, vms) if "is taken by" in message else (),
+            )
     if unplaced:
         out.unknown(
             None,
