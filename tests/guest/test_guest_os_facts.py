@@ -3,6 +3,7 @@ Windows paths (services, agent, certificate stores) with the OS calls replaced."
 
 from __future__ import annotations
 
+import os
 import ssl
 
 import pytest
@@ -88,14 +89,14 @@ def test_grub_by_uuid_has_no_refs_and_menu_lst_counts(tmp_path):
 def test_unreadable_grub_file_is_recorded(tmp_path, monkeypatch):
     """RHEL keeps grub.cfg readable by root only; the probe says it could not read it."""
     secret = write(tmp_path, "/boot/grub2/grub.cfg", "linux /vmlinuz root=/dev/sda2\n")
-    real_open = open
+    real_open = os.open  # root reads any file: make this one refuse, as for a normal user
 
     def guarded(path, *args, **kwargs):
         if str(path) == str(secret):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(probe, "open", guarded, raising=False)
+    monkeypatch.setattr(probe.os, "open", guarded)
     facts = run_probe(tmp_path, "--endpoint", "127.0.0.1:9")
     assert facts["grub"]["files"] == [
         {"path": "/boot/grub2/grub.cfg", "readable": False, "device_refs": [], "lvm_refs": []}

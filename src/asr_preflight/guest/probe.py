@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """asr-preflight guest probe: what only the VM itself can tell Azure Site Recovery's checks.
 
-Run it inside a Linux or Windows Azure VM with Python 3.8 or later. It needs nothing but the
+Run it inside a Linux or Windows Azure VM with Python 3.6 or later. It needs nothing but the
 standard library and no administrator rights, and it writes exactly one thing: the guest-facts
 JSON (`schema: asr-preflight/guest-facts`, version 1) to --output FILE, or to stdout. What it
 could not read is listed under "errors". `asr-preflight check --guest-dir DIR` merges the files.
@@ -23,8 +23,6 @@ Every network operation has a timeout (--timeout, 5 s) and the whole run a limit
 --root DIR reads every file below DIR instead of / (tests, or a mounted disk image).
 """
 
-from __future__ import annotations
-
 import argparse
 import base64
 import configparser
@@ -38,6 +36,7 @@ import platform
 import re
 import socket
 import ssl
+import stat
 import subprocess
 import sys
 import threading
@@ -228,14 +227,40 @@ def iso(moment: datetime.datetime) -> str:
 # --- Files, always below --root -------------------------------------------------------------
 
 
+MAX_FILE = 64 * 1024 * 1024  # no trust store, GRUB or os-release file comes near it
+
+
+def read_regular(path: str) -> bytes:
+    """A regular file's bytes. Opened without blocking and checked first: a FIFO or a device
+    where a trust store should be (by mistake or malice) must not hang the probe or feed it
+    forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise OSError("not a regular file: " + path)
+        chunks, size = [], 0
+        while size <= MAX_FILE:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        raise OSError("larger than %d MB: %s" % (MAX_FILE >> 20, path))
+    finally:
+        os.close(fd)
+
+
 class Guest:
     """The guest's filesystem (below `root`) and the list of what could not be read."""
 
-    def __init__(self, root: str | None) -> None:
+    def __init__(self, root: "str | None") -> None:
         self.root = os.path.abspath(root) if root else None
         self.errors: list = []
 
-    def error(self, scope: str, message: str, path: str | None = None) -> None:
+    def error(self, scope: str, message: str, path: "str | None" = None) -> None:
         self.errors.append({"scope": scope, "path": path, "message": message})
 
     def path(self, path: str) -> str:
@@ -271,8 +296,7 @@ class Guest:
         """The file's content, or None (a missing file is silent unless missing_ok is False;
         anything else that stops the read is recorded)."""
         try:
-            with open(self.path(path), "rb") as handle:
-                data = handle.read()
+            data = read_regular(self.path(path))
         except FileNotFoundError:
             if not missing_ok:
                 self.error(scope, "not found", path)
@@ -284,7 +308,7 @@ class Guest:
             return None
         return data if binary else data.decode("utf-8", "replace")
 
-    def exists(self, path: str, scope: str) -> bool | None:
+    def exists(self, path: str, scope: str) -> "bool | None":
         """True, False, or None when permissions hide the answer (recorded)."""
         try:
             os.stat(self.path(path))
@@ -315,12 +339,22 @@ class Guest:
             return False
 
 
+def certificate_failure(exc: BaseException) -> bool:
+    """Python 3.6 (RHEL/CentOS 7, SLES 12) has no SSLCertVerificationError: its failures are
+    SSLErrors whose reason is CERTIFICATE_VERIFY_FAILED."""
+    modern = getattr(ssl, "SSLCertVerificationError", None)
+    if modern is not None:
+        return isinstance(exc, modern)
+    reason = getattr(exc, "reason", "")
+    return isinstance(exc, ssl.SSLError) and reason == "CERTIFICATE_VERIFY_FAILED"
+
+
 def describe(exc: BaseException) -> str:
     """A plain one-line description of an error."""
     if isinstance(exc, socket.gaierror):
         return "DNS: " + (exc.strerror or str(exc))
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return "certificate verify failed: " + (exc.verify_message or str(exc))
+    if certificate_failure(exc):
+        return "certificate verify failed: " + (getattr(exc, "verify_message", "") or str(exc))
     if isinstance(exc, (socket.timeout, TimeoutError)):
         text = str(exc)  # our own messages say what timed out; the ssl module's add noise
         return text if text.startswith(("DNS", "overall")) else "timed out"
@@ -356,7 +390,7 @@ def der_certificates(data: bytes) -> list:
     return out
 
 
-def first_der_element(der: bytes) -> bytes | None:
+def first_der_element(der: bytes) -> "bytes | None":
     """The leading DER SEQUENCE (a TRUSTED CERTIFICATE appends trust settings after it)."""
     if len(der) < 2 or der[0] != 0x30:
         return None
@@ -479,7 +513,7 @@ def tls_context(store: TrustStore, guest: Guest) -> ssl.SSLContext:
     return context
 
 
-def trusted_roots_facts(store: TrustStore, distro: str | None) -> dict | None:
+def trusted_roots_facts(store: TrustStore, distro: "str | None") -> "dict | None":
     if not store.certs:
         return None
     present = set(store.certs)
@@ -536,7 +570,7 @@ def resolve(host: str, port: int, timeout: float) -> list:
 
 
 def connect(addresses: list, deadline: Deadline) -> socket.socket:
-    last: BaseException | None = None
+    last: "BaseException | None" = None
     for family, kind, proto, _name, address in addresses:
         sock = socket.socket(family, kind, proto)
         try:
@@ -597,7 +631,7 @@ class Proxy:
         self.credentials = bool(parsed.group(2))
         self.host, self.port = split_host_port(parsed.group(3), 1080)  # curl's default
         self.source = source
-        self.authenticated: bool | None = None
+        self.authenticated: "bool | None" = None
         self.auth_schemes: list = []
         self.lock = threading.Lock()
 
@@ -724,14 +758,13 @@ def probe_endpoint(endpoint: dict, context, proxy, deadline: Deadline) -> dict:
     try:
         sock.settimeout(deadline.timeout())
         tls = context.wrap_socket(sock, server_hostname=host)
-    except ssl.SSLCertVerificationError as exc:
-        sock.close()
-        result["tls_verified"] = False
-        result["error"] = describe(exc)
-        return result
     except Exception as exc:
         sock.close()
-        result["error"] = "TLS handshake failed: " + describe(exc)
+        if certificate_failure(exc):
+            result["tls_verified"] = False
+            result["error"] = describe(exc)
+        else:
+            result["error"] = "TLS handshake failed: " + describe(exc)
         return result
     result["tls_verified"] = True
     result["tls_version"] = tls.version()
@@ -888,7 +921,7 @@ def parse_environment_file(text: str) -> dict:
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
 
 
-def discover_proxy(guest: Guest, environ: dict, explicit: str | None) -> tuple:
+def discover_proxy(guest: Guest, environ: dict, explicit: "str | None") -> tuple:
     """(Proxy or None, facts): ASR's own ProxyInfo.conf first, then /etc/environment (what the
     Mobility service reads on Linux), then this process's variables, then Windows' settings."""
     candidates = []
@@ -953,7 +986,7 @@ def discover_proxy(guest: Guest, environ: dict, explicit: str | None) -> tuple:
 # --- Endpoints ----------------------------------------------------------------------------
 
 
-def endpoint_plan(cloud: str, cache_account: str | None, overrides: list) -> tuple:
+def endpoint_plan(cloud: str, cache_account: "str | None", overrides: list) -> tuple:
     """(endpoints to probe, wildcard endpoints the probe cannot name a host for)."""
     if overrides:
         return [
@@ -1046,7 +1079,7 @@ def run_command(args: list, timeout: float) -> tuple:
     return done.returncode, done.stdout or ""
 
 
-def parse_sc_qc(output: str) -> str | None:
+def parse_sc_qc(output: str) -> "str | None":
     """The start type in `sc qc NAME` output (START_TYPE : 4   DISABLED)."""
     match = re.search(r"START_TYPE\s*:\s*(\d+)", output)
     if not match:
@@ -1054,7 +1087,7 @@ def parse_sc_qc(output: str) -> str | None:
     return START_TYPES.get(int(match.group(1)), match.group(1))
 
 
-def parse_sc_query_state(output: str) -> str | None:
+def parse_sc_query_state(output: str) -> "str | None":
     match = re.search(r"STATE\s*:\s*\d+\s+(\w+)", output)
     return match.group(1).lower() if match else None
 
@@ -1140,7 +1173,7 @@ def mount_of(path: str, table: list):
     return best
 
 
-def block_name(guest: Guest, device: str, st_dev) -> str | None:
+def block_name(guest: Guest, device: str, st_dev) -> "str | None":
     """The kernel's name for a mounted device (sda1, dm-0, nvme0n1p2)."""
     if st_dev is not None and guest.root is None:
         link = f"/sys/dev/block/{os.major(st_dev)}:{os.minor(st_dev)}"
@@ -1155,7 +1188,7 @@ def block_name(guest: Guest, device: str, st_dev) -> str | None:
     return None
 
 
-def disks_of(guest: Guest, name: str, depth: int = 0) -> list | None:
+def disks_of(guest: Guest, name: str, depth: int = 0) -> "list | None":
     """The whole disks under a block device: a partition's parent, an LVM/RAID device's slaves."""
     if depth > 8:
         return None
@@ -1362,7 +1395,7 @@ def parse_args(argv) -> argparse.Namespace:
     return args
 
 
-def elevated() -> bool | None:
+def elevated() -> "bool | None":
     try:
         if is_windows():
             import ctypes
