@@ -27,7 +27,7 @@ def _emit(path: Path) -> None:
     except OSError as exc:
         raise InputError(str(path), "", f"cannot write the probe: {exc.strerror or exc}") from exc
     typer.echo(
-        f"wrote {path} ({len(data)} bytes). Copy it to the VM and run it with Python 3.8+, e.g.\n"
+        f"wrote {path} ({len(data)} bytes). Copy it to the VM and run it with Python 3.6+, e.g.\n"
         f"  python3 {path.name} --source-region <region> --target-region <region> "
         "--cache-account <name> --output guest-<vm>.json\n"
         "then check with: asr-preflight check ... --guest-dir <folder of those files>",
@@ -98,11 +98,15 @@ def guest_command(
         float, typer.Option(metavar="SECONDS", help="Limit for all network checks together.")
     ] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(help="Print the facts as one compressed line (Run Command's 4 KB limit)."),
+    ] = False,
     emit_script: Annotated[
         Path | None,
         typer.Option(
             metavar="PATH",
-            help="Only write the probe script (Python 3.8+, standard library only) to PATH "
+            help="Only write the probe script (Python 3.6+, standard library only) to PATH "
             "('-' for stdout), to copy onto a VM and run there.",
         ),
     ] = None,
@@ -137,7 +141,12 @@ def guest_command(
         argv += ["--endpoint", text]
     for text in revocation_host:
         argv += ["--revocation-host", text]
-    for flag, on in (("--no-revocation", no_revocation), ("--no-imds", no_imds), ("-q", quiet)):
+    for flag, on in (
+        ("--no-revocation", no_revocation),
+        ("--no-imds", no_imds),
+        ("-q", quiet),
+        ("--compact", compact),
+    ):
         if on:
             argv.append(flag)
     for text in endpoint + revocation_host:

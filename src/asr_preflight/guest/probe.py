@@ -41,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 
 PROBE_VERSION = "1.0"
 SCHEMA = "asr-preflight/guest-facts"
@@ -1382,6 +1383,11 @@ def parse_args(argv) -> argparse.Namespace:
         help="Limit for all network checks together (default 60).",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="No summary on stderr.")
+    parser.add_argument(
+        "--compact",
+        action="store_true",
+        help="Print the facts as one compressed line (for Run Command's 4 KB output limit).",
+    )
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.deadline <= 0:
         parser.error("--timeout and --deadline must be positive")
@@ -1578,9 +1584,42 @@ def summary(facts: dict) -> str:
     return "\n".join(lines)
 
 
+# --compact: one line for Run Command, which keeps only the last 4,096 bytes of standard output.
+COMPACT_MARKER = "asr-preflight-facts/1 "
+COMPACT_LIMIT = 3900
+# Sections given up, in this order, should the line still be too long: none decides a rule.
+EXPENDABLE = ("revocation", "endpoints_not_probed", "clock", "errors")
+
+
+def compact_line(facts: dict) -> str:
+    """The facts as one line: only the thumbprints of the roots ASR's checks know (the whole
+    store is hundreds of them), compressed and base64-encoded (guest/wire.py decodes it)."""
+    facts = dict(facts)
+    roots = facts.get("trusted_roots")
+    if roots:
+        known = {sha1 for _name, sha1, _required, _recommended in ROOT_CAS}
+        facts["trusted_roots"] = dict(
+            roots, sha1=[t for t in roots["sha1"] if t in known], known_only=True
+        )
+    dropped = []
+    for section in (None, *EXPENDABLE):
+        if section is not None and facts.pop(section, None) is not None:
+            dropped.append(section)
+            facts["dropped"] = dropped
+        data = json.dumps(facts, separators=(",", ":")).encode("utf-8")
+        line = COMPACT_MARKER + base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+        if len(line) <= COMPACT_LIMIT:
+            break
+    return line
+
+
 def main(argv=None, environ=None) -> int:
     args = parse_args(argv)
     facts = collect(args, environ)
+    if args.compact:
+        sys.stdout.write(compact_line(facts) + "\n")
+        sys.stdout.flush()
+        return 0
     text = json.dumps(facts, indent=2, sort_keys=False) + "\n"
     if args.output and args.output != "-":
         try:
