@@ -20,11 +20,17 @@ from asr_preflight import __version__, pairs
 from asr_preflight.cli_collect import (
     ArmEndpointOpt,
     CloudOpt,
+    GuestConcurrencyOpt,
+    GuestPollOpt,
+    GuestRunOpt,
+    GuestTimeoutOpt,
     LiveOpt,
     LiveSource,
     SubscriptionOpt,
     TenantOpt,
+    YesRunOpt,
     collect_command,
+    guest_request,
     live_source,
 )
 from asr_preflight.cli_options import (
@@ -343,8 +349,22 @@ def check(
         bool, typer.Option(help="Table: list every finding by area, passes included.")
     ] = False,
     out: OutFileOpt = None,
+    guest: GuestRunOpt = None,
+    yes_run_in_vms: YesRunOpt = False,
+    guest_timeout: GuestTimeoutOpt = 600.0,
+    guest_concurrency: GuestConcurrencyOpt = 8,
+    guest_poll_interval: GuestPollOpt = 5.0,
 ) -> None:
     """Check every prerequisite for each VM in the source region and print the verdicts."""
+    in_guests = guest_request(
+        guest,
+        yes_run_in_vms,
+        guest_timeout,
+        guest_concurrency,
+        guest_poll_interval,
+        vm,
+        resource_group,
+    )
     question = {
         "resource_group": resource_group,
         "vm": vm,
@@ -368,7 +388,9 @@ def check(
                 target_region,
                 pair,
                 waivers=accepted,
-                live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
+                live=live_source(
+                    live, snapshot, subscription, tenant, cloud, arm_endpoint, in_guests
+                ),
                 **question,
             )
             with _destination(out) as stream:
@@ -390,7 +412,7 @@ def check(
             snapshot,
             source_region,
             target_region,
-            live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
+            live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint, in_guests),
             **question,
         )
         result = run_check(context, waivers=accepted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from asr_preflight.errors import InputError
 from asr_preflight.snapshot import Snapshot, write_snapshot
 from asr_preflight.snapshot.snapshot import CollectionError
 
+_RUN_PERMISSION = "Microsoft.Compute/virtualMachines/runCommand/action"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 LiveOpt = Annotated[
@@ -46,6 +48,73 @@ ArmEndpointOpt = Annotated[
 ]
 
 
+GuestRunOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--guest",
+        metavar="run-command",
+        help="run-command: also run the guest probe in each running VM of the source region "
+        "through the VM Run Command action (the one thing asr-preflight does inside a VM: it "
+        "reads and connects, changes nothing; needs --yes-run-in-vms or a yes at the prompt, "
+        f"and {_RUN_PERMISSION}).",
+    ),
+]
+YesRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--yes-run-in-vms",
+        help="Agree, without a prompt, that --guest run-command runs the probe in the VMs.",
+    ),
+]
+GuestTimeoutOpt = Annotated[
+    float, typer.Option(metavar="SECONDS", help="Run Command: time limit per VM.")
+]
+GuestConcurrencyOpt = Annotated[int, typer.Option(help="Run Command: VMs at a time.")]
+GuestPollOpt = Annotated[float, typer.Option(hidden=True)]
+
+
+@dataclass(frozen=True)
+class GuestRequest:
+    """`--guest run-command`: in which VMs, how, and whether the user agreed."""
+
+    agreed: bool
+    timeout: float = 600.0
+    concurrency: int = 8
+    polling_interval: float = 5.0
+    vm_names: tuple[str, ...] = ()
+    resource_groups: tuple[str, ...] = ()
+
+
+def guest_request(
+    guest: str | None,
+    agreed: bool,
+    timeout: float,
+    concurrency: int,
+    polling_interval: float,
+    vm: Sequence[str] = (),
+    resource_group: Sequence[str] = (),
+) -> GuestRequest | None:
+    """--guest checked before anything is read: a pipeline without a terminal must say yes."""
+    if guest is None:
+        if agreed:
+            raise InputError("--yes-run-in-vms", "", "only applies with --guest run-command")
+        return None
+    if guest != "run-command":
+        raise InputError("--guest", "", f"expected run-command, found {guest!r}")
+    if not agreed and not sys.stdin.isatty():
+        raise InputError(
+            "--guest",
+            "",
+            "run-command runs the probe inside the VMs: pass --yes-run-in-vms to agree (no "
+            "terminal to ask in)",
+        )
+    if timeout <= 0 or concurrency < 1:
+        raise InputError("--guest-timeout/--guest-concurrency", "", "expected positive numbers")
+    return GuestRequest(
+        agreed, timeout, concurrency, polling_interval, tuple(vm), tuple(resource_group)
+    )
+
+
 def credential_factory(cloud: Any, tenant_id: str | None) -> Any:
     """The credential to collect with; tests replace it (no token service exists offline)."""
     from asr_preflight.collect.auth import default_credential
@@ -61,6 +130,7 @@ class LiveSource:
     tenant_id: str | None
     cloud: str
     arm_endpoint: str | None
+    guest: GuestRequest | None = None
 
     def snapshot(
         self,
@@ -77,6 +147,7 @@ class LiveSource:
             principal_id,
             cache_accounts,
             more_pairs=more_pairs,
+            guest=self.guest,
         )
 
 
@@ -87,6 +158,7 @@ def live_source(
     tenant: str | None,
     cloud: str,
     arm_endpoint: str | None,
+    guest: GuestRequest | None = None,
 ) -> LiveSource | None:
     """The `--live` options of `check`, checked; None when the snapshot is read instead."""
     if not live:
@@ -94,10 +166,15 @@ def live_source(
             raise InputError("--snapshot", "", "expected a snapshot file or folder, or --live")
         if subscription or tenant or arm_endpoint:
             raise InputError("--subscription/--tenant/--arm-endpoint", "", "only apply with --live")
+        if guest is not None:
+            raise InputError("--guest", "", "only applies with --live (or to collect)")
         return None
     if snapshot is not None:
         raise InputError("--snapshot", "", "expected either --snapshot or --live, not both")
-    return _source(subscription, tenant, cloud, arm_endpoint)
+    source = _source(subscription, tenant, cloud, arm_endpoint)
+    return LiveSource(
+        source.subscriptions, source.tenant_id, source.cloud, source.arm_endpoint, guest
+    )
 
 
 def _source(
@@ -125,6 +202,7 @@ def collect_snapshot(
     workers: int = 8,
     quiet: bool = False,
     more_pairs: tuple[tuple[str, str], ...] = (),
+    guest: GuestRequest | None = None,
 ) -> Snapshot:
     from asr_preflight.collect import PipelineSettings, Target, collect
     from asr_preflight.collect.auth import resolve_cloud
@@ -165,7 +243,64 @@ def collect_snapshot(
             f"{len(snap.collection_errors)} collection error(s)",
             err=True,
         )
+    if guest is not None:
+        pairs = {source_region: target_region, **dict(more_pairs)}
+        _run_in_guests(result.snapshot, guest, pairs, source, cloud, credential, cache_accounts)
     return result.snapshot
+
+
+def _run_in_guests(
+    snap: Snapshot,
+    guest: GuestRequest,
+    pairs: dict[str, str],
+    source: LiveSource,
+    cloud: Any,
+    credential: Any,
+    cache_accounts: list[str],
+) -> None:
+    """The probe in each selected running VM, after saying what runs where (and asking, unless
+    --yes-run-in-vms); the facts and each VM's reason for having none go into the snapshot."""
+    from asr_preflight.collect.run_command import (
+        GuestRunSettings,
+        Question,
+        merge,
+        run_probes,
+        runnable,
+    )
+    from asr_preflight.engine import Scope, select_vms
+    from asr_preflight.model import build_estate
+
+    estate = build_estate(snap)
+    vms = [
+        vm
+        for region in pairs
+        for vm in select_vms(
+            estate, Scope(region, pairs[region], guest.resource_groups, guest.vm_names)
+        )
+    ]
+    able = [vm for vm in vms if runnable(vm) is None]
+    names = ", ".join(vm.name for vm in able[:20]) + (" …" if len(able) > 20 else "")
+    typer.echo(
+        f"--guest run-command: the read-only guest probe runs in {len(able)} of {len(vms)} VMs "
+        f"through Run Command (as root on Linux, SYSTEM on Windows): {names or 'none'}. It "
+        "reads trust stores and settings and opens TLS connections to Site Recovery's "
+        "endpoints; it installs and changes nothing.",
+        err=True,
+    )
+    if able and not guest.agreed and not typer.confirm("Run it?", err=True):
+        raise typer.Exit(2)
+    cache = next((c for c in cache_accounts if "/" not in c), None)
+    outcomes = run_probes(
+        Question(source.cloud, pairs, cache, vms),
+        credential,
+        cloud,
+        GuestRunSettings(guest.concurrency, guest.timeout, guest.polling_interval),
+    )
+    got, missed = merge(snap, outcomes)
+    typer.echo(f"guest facts from {got} VM(s); none from {missed}:", err=True)
+    for outcome in outcomes:
+        if outcome.facts is None:
+            typer.echo(f"  {outcome.vm.name}: {outcome.reason}", err=True)
 
 
 def _describe_error(error: CollectionError) -> str:
@@ -236,10 +371,18 @@ def collect_command(
     ] = None,
     workers: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    guest: GuestRunOpt = None,
+    yes_run_in_vms: YesRunOpt = False,
+    guest_timeout: GuestTimeoutOpt = 600.0,
+    guest_concurrency: GuestConcurrencyOpt = 8,
+    guest_poll_interval: GuestPollOpt = 5.0,
 ) -> None:
     """Read the estate from Azure (read-only: GET requests and Resource Graph queries) into a
     snapshot file, to check now or later with `check --snapshot FILE` or to share."""
     source = _source(subscription, tenant, cloud, arm_endpoint)
+    request = guest_request(
+        guest, yes_run_in_vms, guest_timeout, guest_concurrency, guest_poll_interval
+    )
     snap = collect_snapshot(
         source,
         region_option(source_region, "--source-region"),
@@ -248,6 +391,7 @@ def collect_command(
         cache_storage_account,
         workers=workers,
         quiet=quiet,
+        guest=request,
     )
     write_snapshot(snap, out)
     if not quiet:

@@ -16,11 +16,15 @@ import base64
 import copy
 import json
 import math
+import os
 import re
 import socket
 import ssl
+import subprocess
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -49,6 +53,8 @@ API_VERSIONS = {
     "role-definitions": "2022-04-01",
     "deny-assignments": "2022-04-01",
     "metrics": "2024-02-01",
+    "run-command": "2026-04-01",
+    "compute-operation": "2026-04-01",
     "graph": "2021-03-01",
     "metadata": "2022-09-01",
 }
@@ -341,6 +347,50 @@ class ArmData:
 
 # -- the server --------------------------------------------------------------------------------
 
+STREAM_LIMIT = 4096  # Run Command keeps the last 4,096 bytes of each stream
+
+
+@dataclass
+class Guest:
+    """What a VM does with a Run Command. Linux: the script really runs here (`sh`), with
+    ASR_PREFLIGHT_PROBE_OPTIONS pointing the probe at a fake root; Windows: a recorded
+    RunCommandResult `value` (PowerShell does not run here). Or it refuses (`status`), never
+    finishes (`hang`), or its standard output is cut to `cut` bytes, as an oversized line is."""
+
+    options: str = ""  # probe options for a Linux VM (--root DIR --no-imds --endpoint …)
+    recorded: list[dict[str, Any]] | None = None  # Windows: the result's value
+    status: int | None = None  # 409 not running, 403 not allowed
+    hang: bool = False
+    cut: int | None = None
+    path: str | None = None  # PATH for the script (a VM without Python)
+
+
+@dataclass
+class Operation:
+    vm: str
+    done: threading.Event = field(default_factory=threading.Event)
+    value: list[dict[str, Any]] = field(default_factory=list)
+    polls: int = 0
+    script: list[str] = field(default_factory=list)
+    command_id: str = ""
+
+
+def linux_value(stdout: str, stderr: str) -> list[dict[str, Any]]:
+    """A Linux RunCommandResult value: one status, both streams in its message."""
+    return [
+        {
+            "code": "ProvisioningState/succeeded",
+            "level": "Info",
+            "displayStatus": "Provisioning succeeded",
+            "message": f"Enable succeeded: \n[stdout]\n{stdout}\n[stderr]\n{stderr}\n",
+        }
+    ]
+
+
+def _tail(text: str) -> str:
+    data = text.encode()
+    return data[-STREAM_LIMIT:].decode(errors="replace")
+
 
 @dataclass
 class Fault:
@@ -443,6 +493,16 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
             r"microsoft\.compute/virtualmachines/[^/]+)/providers/microsoft\.insights/metrics$",
         ),
         (
+            "run-command",
+            r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
+            r"microsoft\.compute/virtualmachines/(?P<vm>[^/]+)/runcommand$",
+        ),
+        (
+            "compute-operation",
+            r"^/subscriptions/(?P<sub>[^/]+)/providers/microsoft\.compute/locations/"
+            r"(?P<loc>[^/]+)/operations/(?P<op>[^/]+)$",
+        ),
+        (
             "blob-service",
             r"^(?P<account>/subscriptions/(?P<sub>[^/]+)/resourcegroups/[^/]+/providers/"
             r"microsoft\.storage/storageaccounts/[^/]+)/blobservices/default$",
@@ -475,6 +535,8 @@ class ArmDouble:
         self._cert = cert
         self._graph_cache: dict[Any, list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
+        self.guests: dict[str, Guest] = {}  # VM name (lower case) -> what it does
+        self.operations: dict[str, Operation] = {}
 
     # -- lifecycle
 
@@ -526,7 +588,8 @@ class ArmDouble:
         route, match = next(
             ((name, m) for name, pattern in _ROUTES if (m := pattern.match(path))), (None, None)
         )
-        if method not in ("GET", "POST") or (method == "POST") != (route == "graph"):
+        posts = route in ("graph", "run-command")
+        if method not in ("GET", "POST") or (method == "POST") != posts:
             return 405, {}, _error("MethodNotAllowed", f"{method} is not served here"), route
         if route is None or match is None:
             return 404, {}, _error("NotFound", f"no route for {raw_path}"), route
@@ -548,6 +611,8 @@ class ArmDouble:
             return 403, {}, _forbidden(raw_path), route
         if route == "graph":
             return self._graph(json.loads(body or b"{}"))
+        if route == "run-command":
+            return (*self._run_command(groups, json.loads(body or b"{}")), route)
         handler = getattr(self, "_" + route.replace("-", "_"))
         result = handler(groups, query, raw_path)
         if result is None:
@@ -690,6 +755,73 @@ class ArmDouble:
             "resourceregion": "eastus",
         }
 
+    def _run_command(self, groups: dict, body: dict[str, Any]) -> tuple[int, dict, Any]:
+        """POST runCommand: 202 with Azure-AsyncOperation and Location, the script run aside."""
+        name = groups["vm"]
+        guest = self.guests.get(name)
+        if guest is None or not isinstance(body.get("script"), list):
+            return 400, {}, _error("InvalidParameter", "no script, or a VM this double cannot run")
+        if guest.status == 409:
+            return (
+                409,
+                {},
+                _error(
+                    "OperationNotAllowed",
+                    "The operation requires the VM to be running (or set to run).",
+                ),
+            )
+        if guest.status == 403:
+            return 403, {}, _forbidden(f"/virtualMachines/{name}/runCommand/action")
+        op = str(uuid.uuid4())
+        operation = Operation(name, script=body["script"], command_id=body.get("commandId", ""))
+        with self.lock:
+            self.operations[op] = operation
+        if not guest.hang:
+            threading.Thread(target=self._execute, args=(operation, guest), daemon=True).start()
+        status = (
+            f"{self.url}/subscriptions/{groups['sub']}/providers/Microsoft.Compute/locations/"
+            f"eastus/operations/{op}?api-version={API_VERSIONS['compute-operation']}"
+        )
+        return 202, {"Azure-AsyncOperation": status, "Location": status + "&monitor=true"}, None
+
+    def _execute(self, operation: Operation, guest: Guest) -> None:
+        if guest.recorded is not None:
+            operation.value = guest.recorded
+        else:
+            with tempfile.TemporaryDirectory() as work:
+                script = os.path.join(work, "script.sh")
+                with open(script, "w") as handle:
+                    handle.write("\n".join(operation.script) + "\n")
+                env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+                env["ASR_PREFLIGHT_PROBE_OPTIONS"] = guest.options
+                if guest.path is not None:
+                    env["PATH"] = guest.path
+                done = subprocess.run(
+                    ["/bin/sh", script], capture_output=True, text=True, timeout=300, env=env
+                )
+                stdout = done.stdout if guest.cut is None else done.stdout[-guest.cut :]
+                operation.value = linux_value(_tail(stdout), _tail(done.stderr))
+        operation.done.set()
+
+    def _compute_operation(self, groups: dict, query: dict, raw_path: str) -> Any:
+        with self.lock:
+            operation = self.operations.get(groups["op"])
+        if operation is None:
+            return 404, {}, _error("NotFound", "no such operation")
+        operation.polls += 1
+        finished = operation.done.is_set() and operation.polls > 1  # one InProgress at least
+        if (query.get("monitor") or [""])[0] == "true":  # the Location: the result itself
+            return (200, {}, {"value": operation.value}) if finished else (202, {}, None)
+        status = {"name": groups["op"], "startTime": "2026-12-04T00:00:00+00:00"}
+        if not finished:
+            return {**status, "status": "InProgress"}
+        return {
+            **status,
+            "status": "Succeeded",
+            "endTime": "2026-12-04T00:00:05+00:00",
+            "properties": {"output": {"value": operation.value}},
+        }
+
     def _blob_service(self, groups: dict, query: dict, raw_path: str) -> Any:
         record = self.data.blob_services.get(ids.key(groups["account"]))
         if record is None:
@@ -818,7 +950,7 @@ class _Handler(BaseHTTPRequestHandler):
             rows = payload["data"][: len(payload["data"]) // 2]
             payload = {**payload, "data": rows, "count": len(rows), "resultTruncated": "true"}
             payload.pop("$skipToken", None)
-        self._send(status, headers, json.dumps(payload).encode())
+        self._send(status, headers, b"" if payload is None else json.dumps(payload).encode())
 
     def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
         try:

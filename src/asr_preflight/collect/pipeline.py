@@ -58,9 +58,26 @@ def is_graph_query(method: str, url: str) -> bool:
     return method.upper() == "POST" and urlsplit(url).path.rstrip("/").lower().endswith(GRAPH_PATH)
 
 
+_RUN_COMMAND = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.compute/"
+    r"virtualmachines/[^/]+/runcommand$"
+)
+
+
+def is_run_command(method: str, url: str) -> bool:
+    path = urlsplit(url).path.rstrip("/").lower()
+    return method.upper() == "POST" and _RUN_COMMAND.match(path) is not None
+
+
 class ReadOnlyPolicy(SansIOHTTPPolicy):
     """Only GET, and POST to the Resource Graph query endpoint. Secrets are never asked for:
-    no `$expand=userData`, no `listKeys` (a POST anyway)."""
+    no `$expand=userData`, no `listKeys` (a POST anyway). The one exception, `run_command`, is
+    the clients of `--guest run-command` after the user agreed: they may also POST the VM Run
+    Command action, and nothing else."""
+
+    def __init__(self, run_command: bool = False) -> None:
+        super().__init__()
+        self.run_command = run_command
 
     def on_request(self, request: PipelineRequest) -> None:
         http = request.http_request
@@ -71,6 +88,8 @@ class ReadOnlyPolicy(SansIOHTTPPolicy):
                 raise ReadOnlyViolation(f"refused GET {http.url}: it would return VM user data")
             return
         if is_graph_query(method, http.url):
+            return
+        if self.run_command and is_run_command(method, http.url):
             return
         raise ReadOnlyViolation(
             f"refused {method} {urlsplit(http.url).path}: asr-preflight only reads "
@@ -212,6 +231,7 @@ def make_policies(
     settings: PipelineSettings,
     quota: GraphQuota,
     counts: Counts,
+    run_command: bool = False,
 ) -> list[Any]:
     return [
         RequestIdPolicy(),
@@ -231,5 +251,5 @@ def make_policies(
         SensitiveHeaderCleanupPolicy(),
         ARMHttpLoggingPolicy(),
         CountingPolicy(counts),
-        ReadOnlyPolicy(),
+        ReadOnlyPolicy(run_command),
     ]

@@ -40,6 +40,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=${2%%.*}; shift ;;
     --endpoint) ENDPOINTS="$ENDPOINTS $2"; shift ;;
     --compact | -q | --quiet | --no-imds | --no-revocation) ;;
+    --deadline | --imds | --revocation-host) shift ;;  # probe.py's; each step has --timeout
     *) echo "probe.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -93,6 +93,7 @@ class Estate:
     _networks: dict[str, VmNetwork] = field(default_factory=dict)
     _guests: dict[str, GuestFacts | None] = field(default_factory=dict)
     _problems: dict[str, list[InputProblem]] = field(default_factory=dict)
+    _guest_gaps: dict[str, str] | None = None
 
     def index(self) -> None:
         for problem in self.problems:
@@ -151,6 +152,18 @@ class Estate:
                 facts = named if named is not None and not named.vm_id else None
             self._guests[vm.key] = facts
         return self._guests[vm.key]
+
+    def guest_gap(self, vm: VirtualMachine) -> str:
+        """Why collecting this VM's guest facts failed (Run Command), for an `unknown`; empty
+        when nothing was tried."""
+        if self._guest_gaps is None:
+            self._guest_gaps = {
+                ids.key(e.scope): e.message
+                for e in self.snapshot.collection_errors
+                if "guest_facts" in e.kinds
+            }
+        reason = self._guest_gaps.get(vm.key)
+        return f" (Run Command could not collect them: {reason})" if reason else ""
 
     def extensions_of(self, vm: VirtualMachine) -> list[VmExtension]:
         return list(self.extensions.get(vm.key, {}).values())

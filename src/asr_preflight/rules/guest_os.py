@@ -40,7 +40,11 @@ def _section(
             continue
         section = getattr(facts, key) if facts is not None else None
         if section is None:
-            out.unknown(vm.id, f"{what} was not collected from inside the VM", PROBE_HOWTO)
+            out.unknown(
+                vm.id,
+                f"{what} was not collected from inside the VM{ctx.estate.guest_gap(vm)}",
+                PROBE_HOWTO,
+            )
         else:
             judged.append((vm, section))
     return judged

@@ -18,7 +18,8 @@ from asr_preflight.rules.capacity import export_skus
 
 GUEST_HOWTO = (
     "collect guest facts from inside the VM (trusted roots, endpoints, OS; format in "
-    "docs/inputs.md) and pass them with --guest-dir"
+    "docs/inputs.md) and pass them with --guest-dir, or let Run Command collect them: "
+    "collect --guest run-command"
 )
 _STOPPED = ("deallocated", "stopped")
 
@@ -173,7 +174,10 @@ def root_certificates(ctx: Context, out: Out) -> None:
         guest = ctx.estate.guest(vm)
         if guest is None or guest.trusted_roots is None:
             out.unknown(
-                vm.id, "no guest facts for this VM, so its trust store is unknown", GUEST_HOWTO
+                vm.id,
+                "no guest facts for this VM, so its trust store is unknown"
+                + ctx.estate.guest_gap(vm),
+                GUEST_HOWTO,
             )
             continue
         missing = [ca.name for ca in required if ca.sha1 not in guest.trusted_roots]
