@@ -258,6 +258,13 @@ def test_explain_permissions_names_the_one_missing_action():
     assert granted["Microsoft.Compute/virtualMachines/write"].startswith("Contoso DR Operator at")
     table = cli(*args)
     assert "MISSING" in table.stdout and "granted by Virtual Machine Contributor" in table.stdout
+    # --guest run-command adds, per VM, the right to run the probe through Run Command
+    rows = json.loads(cli(*args, "--guest", "run-command", "--output", "json").stdout)
+    run = [r for r in rows if r["action"] == "Microsoft.Compute/virtualMachines/runCommand/action"]
+    assert run and {(r["access"], r["role_to_grant"]) for r in run} == {
+        ("missing", "Virtual Machine Contributor")
+    }
+    assert all("/virtualMachines/" in r["scope"] for r in run)
 
 
 def test_plan_names_targets_sizes_and_the_quota_request():

@@ -69,7 +69,7 @@ from asr_preflight.report.formats import Format
 from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
-from asr_preflight.rules.permissions import explain_rows
+from asr_preflight.rules.permissions import explain_rows, run_command_rows
 from asr_preflight.secrets import scrub
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
@@ -828,9 +828,20 @@ def explain_permissions(
     source_region: PairSourceOpt = None,
     target_region: PairTargetOpt = None,
     pair: PairOpt = [],  # noqa: B006
+    guest: Annotated[
+        str | None,
+        typer.Option(
+            "--guest",
+            metavar="run-command",
+            help="run-command: also whether the principal may run the guest probe in each VM "
+            "(Microsoft.Compute/virtualMachines/runCommand/action).",
+        ),
+    ] = None,
 ) -> None:
     """For each action enabling replication needs and the scope where it is needed: the role
     assignment that grants it, or what is missing and the role that would grant it."""
+    if guest not in (None, "run-command"):
+        raise InputError("--guest", "", f"expected run-command, found {guest!r}")
     contexts = _contexts(
         snapshot,
         source_region,
@@ -846,7 +857,11 @@ def explain_permissions(
         target_resource_group=target_resource_group,
         target_zone=target_zone,
     )
-    answers = {pairs.label(c.source_region, c.target_region): explain_rows(c) for c in contexts}
+    answers = {
+        pairs.label(c.source_region, c.target_region): explain_rows(c)
+        + (run_command_rows(c) if guest else [])
+        for c in contexts
+    }
     _explained(answers, output, explain_report.render)
     rows = [r for pair_rows in answers.values() for r in pair_rows]
     raise typer.Exit(

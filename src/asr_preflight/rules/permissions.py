@@ -414,3 +414,31 @@ def builtin_role(role_id: str) -> RoleDefinition | None:
 def role_id(name: str) -> str:
     """A built-in role's GUID, by its name ("" when the catalog lacks it)."""
     return next((r.id for r in _builtin_roles() if r.name == name), "")
+
+
+RUN_COMMAND_ACTION = "Microsoft.Compute/virtualMachines/runCommand/action"
+
+
+def run_command_rows(ctx: Context) -> list[ExplainRow]:
+    """`explain permissions --guest run-command`: whether the principal may run the guest probe
+    in each VM through Run Command (collect --guest run-command), VM by VM."""
+    evaluator = evaluator_for(ctx)
+    if evaluator is None:
+        return []
+    rows = []
+    for vm in [*ctx.vms, *ctx.protected_vms]:
+        answer = evaluator.check(RUN_COMMAND_ACTION, vm.id, False)
+        rows.append(
+            ExplainRow(
+                action=RUN_COMMAND_ACTION,
+                scope=vm.id,
+                access=answer.access,
+                via=answer.via,
+                vms=1,
+                role_to_grant=smallest_role(RUN_COMMAND_ACTION)
+                if answer.access in (Access.MISSING, Access.DENIED)
+                else None,
+                source="RUNCMD-LINUX",
+            )
+        )
+    return rows
