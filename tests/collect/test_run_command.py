@@ -209,3 +209,15 @@ def test_a_linux_vm_without_python_answers_through_the_sh_probe(estate, tmp_path
     assert facts["probe"]["version"] == "1.0-sh" and facts["collected_via"] == "run-command"
     after = findings(snapshot, "vm-dmz-01")
     assert after[("ASR-VM-005", "vm-dmz-01")]["status"] in ("pass", "warn")
+
+
+def test_check_live_runs_the_probe_in_the_vms_it_checks_only(estate, tmp_path):
+    code, out, err = run(
+        "check", "--live", "--subscription", PROD, "--subscription", DEV, *PAIR,
+        "--arm-endpoint", estate.url, "--vm", "vm-dmz-01", "--output", "json",
+        "--guest", "run-command", "--yes-run-in-vms", "--guest-poll-interval", "0.05",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    assert {p.path.rsplit("/", 2)[-2] for p in estate.requests("run-command")} == {"vm-dmz-01"}
+    [vm005] = [f for f in json.loads(out)["findings"] if f["rule"] == "ASR-VM-005"]
+    assert vm005["status"] in ("pass", "warn"), vm005
