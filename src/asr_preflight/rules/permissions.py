@@ -211,7 +211,16 @@ def _grants_all(role_name: str, wanted: frozenset[tuple[str, bool]]) -> bool:
 
 def _existing_scope(ctx: Context, scope: str) -> tuple[str, bool]:
     """(where an assignment can be made now, whether that is the scope itself): a resource group
-    ASR has yet to create cannot carry an assignment, its subscription can."""
+    ASR has yet to create cannot carry an assignment, its subscription can. Decided once per
+    scope: every VM of a group asks."""
+    memo = ctx.estate.analyses.setdefault("existing-scope", {})
+    found = memo.get(scope)
+    if found is None:
+        found = memo[scope] = _decide_scope(ctx, scope)
+    return found
+
+
+def _decide_scope(ctx: Context, scope: str) -> tuple[str, bool]:
     group = ids.resource_group_id(scope)
     if (
         group
@@ -249,10 +258,12 @@ def assignments(ctx: Context, missing: list[Gap]) -> tuple[list[AssignRole], set
         one = covering_role(frozenset(wanted))
         granted[scope] = {one} if one else {smallest_role(a, data) for a, data in wanted}
     principal = (ctx.principal_id or "").lower()
-    kind = next(
-        (a.principal_type for a in ctx.estate.role_assignments if a.principal_id == principal),
-        None,
-    )
+    kinds = ctx.estate.analyses.get("principal-types")
+    if kinds is None:  # once per estate, not once per VM
+        kinds = ctx.estate.analyses["principal-types"] = {
+            a.principal_id: a.principal_type for a in reversed(ctx.estate.role_assignments)
+        }
+    kind = kinds.get(principal)
     plan = [
         AssignRole(principal, role, role_id(role), scope, kind)
         for scope, roles in granted.items()
@@ -261,8 +272,9 @@ def assignments(ctx: Context, missing: list[Gap]) -> tuple[list[AssignRole], set
     return sorted(plan, key=lambda a: (a.scope, a.role)), lifted
 
 
-def remedy(ctx: Context, missing: list[Gap]) -> str:
-    """The role assignments to make, as commands, and what to do about deny assignments."""
+def remedy(ctx: Context, missing: list[Gap]) -> tuple[str, tuple[AssignRole, ...]]:
+    """The role assignments to make, as commands and as fix actions, and what to do about deny
+    assignments."""
     plan, lifted = assignments(ctx, missing)
     text = "; ".join(
         f'az role assignment create --assignee {a.principal_id} --role "{a.role}" --scope {a.scope}'
@@ -279,7 +291,7 @@ def remedy(ctx: Context, missing: list[Gap]) -> str:
             f"; a deny assignment blocks it at {', '.join(denied)}: only whoever created the "
             "deny assignment (often a managed application or blueprint) can lift it"
         )
-    return text.lstrip("; ")
+    return text.lstrip("; "), tuple(plan)
 
 
 class ExplainRow(msgspec.Struct, frozen=True):
@@ -377,6 +389,7 @@ def required_permissions(ctx: Context, out: Out) -> None:
         unknown = shared[group][1] + own_unknown
         count = len(group_needs) + len(own_needs)
         if missing:
+            text, grants = remedy(ctx, missing)
             out.fail(
                 vm.id,
                 "missing: "
@@ -384,8 +397,8 @@ def required_permissions(ctx: Context, out: Out) -> None:
                     f"{req.action} at {scope}" + (f" ({why.via})" if why.via else "")
                     for req, scope, why in missing
                 ),
-                remedy(ctx, missing),
-                actions=tuple(assignments(ctx, missing)[0]),
+                text,
+                actions=grants,
             )
         elif unknown:
             out.unknown(
@@ -411,6 +424,7 @@ def builtin_role(role_id: str) -> RoleDefinition | None:
     return next((r for r in _builtin_roles() if r.id.lower() == role_id.lower()), None)
 
 
+@cache
 def role_id(name: str) -> str:
     """A built-in role's GUID, by its name ("" when the catalog lacks it)."""
     return next((r.id for r in _builtin_roles() if r.name == name), "")
