@@ -41,6 +41,23 @@ class RegisterProvider(Action, frozen=True, tag="register-provider"):
         return f"register {self.namespace} in subscription {self.subscription}"
 
 
+class NewResource(Action, frozen=True):
+    """A resource the script creates (when it does not exist yet), and where."""
+
+    provider: ClassVar[str]  # "Microsoft.KeyVault/vaults" …
+    subscription: str
+    resource_group: str
+    name: str
+    location: str
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
+            f"{self.provider}/{self.name}"
+        )
+
+
 class CreateResourceGroup(Action, frozen=True, tag="resource-group"):
     stage = 2
     subscription: str
@@ -52,42 +69,22 @@ class CreateResourceGroup(Action, frozen=True, tag="resource-group"):
         return f"create resource group {self.name} in {self.location}"
 
 
-class CreateVault(Action, frozen=True, tag="vault"):
+class CreateVault(NewResource, frozen=True, tag="vault"):
+    provider = "Microsoft.RecoveryServices/vaults"
     stage = 3
-    subscription: str
-    resource_group: str
-    name: str
-    location: str
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-            f"Microsoft.RecoveryServices/vaults/{self.name}"
-        )
 
     @property
     def title(self) -> str:
         return f"create Recovery Services vault {self.name} in {self.location}"
 
 
-class CreateKeyVault(Action, frozen=True, tag="key-vault"):
+class CreateKeyVault(NewResource, frozen=True, tag="key-vault"):
     """A key vault in the target region: for the keys of disk encryption sets, or for the
     secrets ASR copies for Azure Disk Encryption (`disk_encryption`)."""
 
+    provider = "Microsoft.KeyVault/vaults"
     stage = 4
-    subscription: str
-    resource_group: str
-    name: str
-    location: str
     disk_encryption: bool = False
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-            f"Microsoft.KeyVault/vaults/{self.name}"
-        )
 
     @property
     def title(self) -> str:
@@ -95,24 +92,14 @@ class CreateKeyVault(Action, frozen=True, tag="key-vault"):
         return f"create key vault {self.name} in {self.location} for {use}"
 
 
-class CreateEncryptionSet(Action, frozen=True, tag="disk-encryption-set"):
+class CreateEncryptionSet(NewResource, frozen=True, tag="disk-encryption-set"):
     """A disk encryption set with a new key in `key_vault` (created by a CreateKeyVault), and
     the set's identity allowed to use the key."""
 
+    provider = "Microsoft.Compute/diskEncryptionSets"
     stage = 5
-    subscription: str
-    resource_group: str
-    name: str
-    location: str
     encryption_type: str
     key_vault: CreateKeyVault
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-            f"Microsoft.Compute/diskEncryptionSets/{self.name}"
-        )
 
     @property
     def title(self) -> str:
@@ -122,23 +109,13 @@ class CreateEncryptionSet(Action, frozen=True, tag="disk-encryption-set"):
         )
 
 
-class CreateCacheAccount(Action, frozen=True, tag="cache-account"):
+class CreateCacheAccount(NewResource, frozen=True, tag="cache-account"):
     """A cache storage account as ASR needs it; it replaces the chosen one (`replaces`)."""
 
+    provider = "Microsoft.Storage/storageAccounts"
     stage = 6
-    subscription: str
-    resource_group: str
-    name: str
-    location: str
     premium: bool = False  # Premium block blob, for VMs that need High Churn
     replaces: str | None = None
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-            f"Microsoft.Storage/storageAccounts/{self.name}"
-        )
 
     @property
     def title(self) -> str:
@@ -242,24 +219,14 @@ class RouteServiceTag(Action, frozen=True, tag="route"):
         )
 
 
-class CreateVirtualNetwork(Action, frozen=True, tag="virtual-network"):
+class CreateVirtualNetwork(NewResource, frozen=True, tag="virtual-network"):
     """A target network in the target region, with the source network's subnets by name (ASR
     maps subnets by name); address spaces default to the source's, for a person to choose."""
 
+    provider = "Microsoft.Network/virtualNetworks"
     stage = 7
-    subscription: str
-    resource_group: str
-    name: str
-    location: str
     address_prefixes: tuple[str, ...]
     subnets: tuple[tuple[str, str], ...]  # (name, address prefix)
-
-    @property
-    def id(self) -> str:
-        return (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-            f"Microsoft.Network/virtualNetworks/{self.name}"
-        )
 
     @property
     def title(self) -> str:

@@ -14,12 +14,9 @@ from asr_preflight.fix.actions import (
     AllowServiceTag,
     AnyAction,
     AssignRole,
-    CreateCacheAccount,
     CreateEncryptionSet,
-    CreateKeyVault,
     CreateResourceGroup,
-    CreateVault,
-    CreateVirtualNetwork,
+    NewResource,
 )
 from asr_preflight.model import Estate, ids
 from asr_preflight.model.build import RESOURCE_GROUP
@@ -138,14 +135,7 @@ def _resource_groups(estate: Estate, steps: Iterable[Step]) -> list[Step]:
     needed: dict[str, Step] = {}
     for step in steps:
         action = step.action
-        if not isinstance(
-            action,
-            CreateVault
-            | CreateKeyVault
-            | CreateEncryptionSet
-            | CreateCacheAccount
-            | CreateVirtualNetwork,
-        ):
+        if not isinstance(action, NewResource):
             continue
         group_id = f"/subscriptions/{action.subscription}/resourcegroups/{action.resource_group}"
         exists = estate.has(RESOURCE_GROUP) and ids.key(group_id) in estate.resource_groups
