@@ -201,3 +201,18 @@ def test_several_pairs_live_give_the_offline_findings(double):
     with pytest.raises(Exception, match="named with --pair"):
         run("check", "--live", "--subscription", PROD, "--arm-endpoint", double.url,
             "--source-region", "all", "--target-region", "paired")  # fmt: skip
+
+
+def test_fix_reads_live_and_writes_nothing_to_azure(double, tmp_path: Path):
+    """fix --live plans from what Azure says now; the only request methods are reads."""
+    script = tmp_path / "fix.sh"
+    code, out, err = run(
+        "fix", "--live", "--subscription", PROD, "--subscription", DEV, *PAIR,
+        "--principal-id", BOB, "--arm-endpoint", double.url, "--script", str(script),
+        "--simulate", "--output", "json",
+    )  # fmt: skip
+    assert code == 1, err
+    summary = json.loads(out)["fix"]
+    assert summary["simulated"] and summary["steps"] and script.read_text().startswith("#!")
+    assert {e.method for e in double.requests()} <= {"GET", "POST"}
+    assert {e.route for e in double.requests() if e.method == "POST"} == {"graph"}
