@@ -65,9 +65,11 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_boundary.py
 	$(BIN)/python scripts/bench_churn.py
 
-# The boundary's property tests, long and random: ASR_FUZZ_EXAMPLES cases each (default 10,000).
+# The property tests, long and random: ASR_FUZZ_EXAMPLES cases each (default 10,000): the
+# boundary, and fix on any mix of defects.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_boundary_properties.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/test_boundary_properties.py tests/fix/test_fix_properties.py
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_docs.py
