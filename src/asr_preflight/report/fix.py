@@ -8,6 +8,7 @@ from collections import defaultdict
 import msgspec
 from rich.console import Console
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from asr_preflight.engine import CheckResult
@@ -87,13 +88,15 @@ def render(report: FixReport, console: Console) -> None:
     )
     if report.script:
         console.print(Text(f"  script: {report.script}"), soft_wrap=True)
+    steps = Table.grid(padding=(0, 1))  # wrapped titles stay under their own text
+    steps.add_column(justify="right", no_wrap=True)
+    steps.add_column()
     for step in report.steps:
-        console.print(
-            Padding(
-                Text.assemble(f"{step.number:>3}. {step.title}  ", (", ".join(step.rules), "dim")),
-                (0, 0, 0, 1),
-            )
+        steps.add_row(
+            f"{step.number}.", Text.assemble(step.title, "  ", (", ".join(step.rules), "dim"))
         )
+    if report.steps:
+        console.print(Padding(steps, (0, 0, 0, 2)))
     if not report.steps:
         console.print("  nothing a script can fix")
     console.print()
