@@ -201,6 +201,45 @@ def main() -> None:
                 )
     rbac_cost(args.runs)
     sizing_cost(args.runs)
+    fix_cost(args.runs)
+
+
+def fix_cost(runs: int, size: int = 10_000) -> None:
+    """`fix --simulate`: the check, the plan and script of every fix, and the check again on the
+    estate as the script would leave it. Its principal is given no role assignment, so every VM
+    has a failing finding to plan for."""
+    from asr_preflight.fix.plan import build_fix_plan
+    from asr_preflight.fix.script import write_script
+    from asr_preflight.fix.simulate import simulate
+
+    exports = synthetic(size)
+    exports.files["role-assignments.json"] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_exports(exports, Path(tmp))
+        timings = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            with batch_gc():
+                estate = build_estate(load_snapshot(Path(tmp)))
+                context = Context(
+                    estate=estate,
+                    source_region="eastus",
+                    target_region="centralus",
+                    vms=select_vms(estate, Scope("eastus", "centralus")),
+                    principal_id=PRINCIPAL,
+                )
+                before = run_check(context)
+                plan = build_fix_plan([before])
+                script = write_script(plan, "bench")
+                [changed] = simulate([context], plan.actions)
+                after = run_check(changed)
+            timings.append(time.perf_counter() - start)
+    failing = sum(1 for f in before.findings if f.status.value == "fail")
+    left = sum(1 for f in after.findings if f.status.value == "fail")
+    print(
+        f"fix --simulate, {size:,} VMs: {min(timings):.2f} s ({failing:,} failing findings, "
+        f"{len(plan.steps)} steps, {len(script.splitlines()):,} script lines, {left:,} left)"
+    )
 
 
 def sizing_cost(runs: int, size: int = 50_000, catalog: int = 1_000) -> None:

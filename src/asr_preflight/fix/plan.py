@@ -29,14 +29,17 @@ FIRST_PRIORITY = 100
 class Step:
     action: AnyAction
     findings: list[Finding] = field(default_factory=list)  # what it fixes, with the others
+    _known: set[int] = field(default_factory=set, repr=False)
 
     @property
     def rules(self) -> list[str]:
         return sorted({f.rule for f in self.findings})
 
     def add(self, findings: Iterable[Finding]) -> None:
-        known = {id(f) for f in self.findings}
-        self.findings += [f for f in findings if id(f) not in known]
+        for finding in findings:
+            if id(finding) not in self._known:
+                self._known.add(id(finding))
+                self.findings.append(finding)
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,13 @@ def build_fix_plan(results: Iterable[CheckResult]) -> FixPlan:
     estate = results[0].context.estate
     steps: dict[tuple[object, ...], Step] = {}
     stuck: list[Stuck] = []
-    for finding in _unique(f for r in results for f in r.findings):
-        if finding.waived or finding.status not in (Status.FAIL, Status.WARN):
-            continue
+    acted_on = (
+        f
+        for r in results
+        for f in r.findings
+        if f.status in (Status.FAIL, Status.WARN) and not f.waived
+    )
+    for finding in _unique(acted_on):
         if not finding.actions:
             if finding.status is Status.FAIL:
                 stuck.append(Stuck(finding))
@@ -93,9 +100,9 @@ def _with_dependencies(actions: Iterable[AnyAction]) -> Iterable[AnyAction]:
 
 def _unique(findings: Iterable[Finding]) -> Iterable[Finding]:
     """A finding several pairs share (a provider, a subscription's quota) is fixed once."""
-    seen: set[bytes] = set()
+    seen: set[tuple[object, ...]] = set()
     for finding in findings:
-        key = msgspec.json.encode(msgspec.structs.replace(finding, pair=None))
+        key = (finding.rule, finding.resource_id, finding.status, finding.message)
         if key not in seen:
             seen.add(key)
             yield finding
