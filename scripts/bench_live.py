@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--graph-limit", type=int, default=15, help="queries per window")
     parser.add_argument("--graph-window", type=float, default=5.0, help="seconds")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--run-command-vms", type=int, default=200)
     args = parser.parse_args()
     ca = trustme.CA()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -104,6 +105,48 @@ def main() -> None:
         )
         for size in args.sizes:
             run(size, ca, tmp, args)
+        for concurrency in (8, 32):
+            run_command(args.run_command_vms, concurrency, ca, tmp, args)
+
+
+def run_command(
+    count: int, concurrency: int, ca: trustme.CA, tmp: Path, args: argparse.Namespace
+) -> None:
+    """--guest run-command over `count` VMs: each VM's Run Command answers (a recorded compact
+    line) after a few polls; what bounds the wall time is how many VMs run at once."""
+    from arm_double import Guest, linux_value
+
+    from asr_preflight.collect.run_command import GuestRunSettings, Question, run_probes
+    from asr_preflight.engine import Scope, select_vms
+    from asr_preflight.guest import wire
+    from asr_preflight.model import build_estate
+
+    folder = tmp / f"guests-{count}"
+    write_exports(synthetic(count), folder)
+    snap = load_snapshot(folder)
+    double = ArmDouble(
+        ArmData.from_snapshot(snap), ca.issue_cert("localhost", "127.0.0.1"), latency=args.latency
+    )
+    line = wire.encode({"schema": "asr-preflight/guest-facts", "trusted_roots": {"sha1": []}})
+    vms = select_vms(build_estate(snap), Scope("eastus", "centralus"))
+    for vm in vms:
+        double.guests[vm.name.lower()] = Guest(recorded=linux_value(line, ""))
+    with double.running():
+        cloud = resolve_cloud(named("AzureCloud"), double.url)
+        start = time.perf_counter()
+        outcomes = run_probes(
+            Question("AzureCloud", {"eastus": "centralus"}, None, vms),
+            Token(),
+            cloud,
+            GuestRunSettings(concurrency=concurrency, timeout=120, polling_interval=0.2),
+        )
+        wall = time.perf_counter() - start
+    got = sum(1 for o in outcomes if o.facts is not None)
+    assert got == len(vms), [o.reason for o in outcomes if o.facts is None][:3]
+    print(
+        f"run command: {len(vms):,} VMs, {concurrency} at a time, 0.2 s polls: {wall:.1f} s, "
+        f"{len(double.requests()):,} requests"
+    )
 
 
 if __name__ == "__main__":
