@@ -70,3 +70,11 @@ def double(ca: trustme.CA, example_data: ArmData) -> Iterator[ArmDouble]:
     server = ArmDouble(example_data, ca.issue_cert("localhost", "127.0.0.1"), page_size=5)
     with server.running():
         yield server
+
+
+@pytest.fixture
+def cli_credential(monkeypatch: pytest.MonkeyPatch, credential: StaticCredential) -> None:
+    """The CLI's collect and check --live sign in with the test credential."""
+    from asr_preflight import cli_collect
+
+    monkeypatch.setattr(cli_collect, "credential_factory", lambda cloud, tenant: credential)

@@ -18,7 +18,7 @@ from arm_double import Fault
 from live_support import ALICE, BOB, DEV, EXAMPLE, PROD
 from typer.testing import CliRunner
 
-from asr_preflight import cli, cli_collect
+from asr_preflight import cli
 
 PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
 # What the example holds no export of: answered 403, so it is a collection error live and
@@ -31,9 +31,7 @@ GAPS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def test_credential(monkeypatch, credential):
-    monkeypatch.setattr(cli_collect, "credential_factory", lambda cloud, tenant: credential)
+pytestmark = pytest.mark.usefixtures("cli_credential")
 
 
 def run(*args: str) -> tuple[int, str, str]:

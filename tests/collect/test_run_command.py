@@ -18,7 +18,7 @@ from arm_double import ArmData, ArmDouble, Guest
 from live_support import BOB, DEV, EXAMPLE, PROD
 from typer.testing import CliRunner
 
-from asr_preflight import cli, cli_collect
+from asr_preflight import cli
 from asr_preflight.collect.pipeline import ReadOnlyPolicy, ReadOnlyViolation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "guest"))
@@ -29,9 +29,7 @@ PAIR = ["--source-region", "eastus", "--target-region", "centralus"]
 WINDOWS = {"vm-app-01", "vm-app-02", "vm-dh-01", "vm-files-01", "vm-legacy-01"}
 
 
-@pytest.fixture(autouse=True)
-def test_credential(monkeypatch, credential):
-    monkeypatch.setattr(cli_collect, "credential_factory", lambda cloud, tenant: credential)
+pytestmark = pytest.mark.usefixtures("cli_credential")
 
 
 def run(*args: str) -> tuple[int, str, str]:
