@@ -376,12 +376,28 @@ def collect_command(
     guest_timeout: GuestTimeoutOpt = 600.0,
     guest_concurrency: GuestConcurrencyOpt = 8,
     guest_poll_interval: GuestPollOpt = 5.0,
+    vm: Annotated[
+        list[str],
+        typer.Option(help="With --guest run-command: only in this VM, by name (repeatable)."),
+    ] = [],  # noqa: B006
+    resource_group: Annotated[
+        list[str],
+        typer.Option(help="With --guest run-command: only in VMs of this group (repeatable)."),
+    ] = [],  # noqa: B006
 ) -> None:
     """Read the estate from Azure (read-only: GET requests and Resource Graph queries) into a
     snapshot file, to check now or later with `check --snapshot FILE` or to share."""
     source = _source(subscription, tenant, cloud, arm_endpoint)
+    if (vm or resource_group) and guest is None:
+        raise InputError("--vm/--resource-group", "", "only apply with --guest run-command")
     request = guest_request(
-        guest, yes_run_in_vms, guest_timeout, guest_concurrency, guest_poll_interval
+        guest,
+        yes_run_in_vms,
+        guest_timeout,
+        guest_concurrency,
+        guest_poll_interval,
+        vm,
+        resource_group,
     )
     snap = collect_snapshot(
         source,

@@ -219,3 +219,13 @@ def test_check_live_runs_the_probe_in_the_vms_it_checks_only(estate, tmp_path):
     assert {p.path.rsplit("/", 2)[-2] for p in estate.requests("run-command")} == {"vm-dmz-01"}
     [vm005] = [f for f in json.loads(out)["findings"] if f["rule"] == "ASR-VM-005"]
     assert vm005["status"] in ("pass", "warn"), vm005
+
+
+def test_collect_runs_the_probe_only_where_asked(estate, tmp_path):
+    snapshot = tmp_path / "snap.json"
+    code, err = collect(estate, snapshot, "--vm", "vm-dmz-01", "--vm", "vm-app-02")
+    assert code == 0, err
+    names = {p.path.rsplit("/", 2)[-2] for p in estate.requests("run-command")}
+    assert names == {"vm-dmz-01", "vm-app-02"}
+    snap = json.loads(snapshot.read_text())
+    assert {f["vm"]["name"] for f in snap["records"]["guest_facts"]} == names
