@@ -104,6 +104,13 @@ def ade_without_target_vault(estate: Estate) -> None:
     reader_only(estate)
 
 
+def ade_without_target_vault_asr_would_create(estate: Estate) -> None:
+    """The principal may create key vaults: the portal would make `<vault>-asr`, a scripted
+    enablement would fail (150175, a warning): the script makes it ahead."""
+    ade(estate)
+    estate.files["key-vaults.json"] = [vault("kv-app", "eastus")]
+
+
 def ade_without_access_policy(estate: Estate) -> None:
     ade(estate)
     estate.files["key-vaults.json"][1] = vault("kv-app-asr", "centralus", policies=[])
@@ -189,6 +196,8 @@ CASES = [
          "az disk-encryption-set create"),
     Case("ade-target-vault", ade_without_target_vault, "ASR-ENC-003",
          "--enabled-for-disk-encryption true"),
+    Case("ade-target-vault-warn", ade_without_target_vault_asr_would_create, "ASR-ENC-003",
+         "az keyvault create --name \"$KEYVAULT_KV_APP_ASR\""),
     Case("ade-access-policy", ade_without_access_policy, "ASR-ENC-004",
          "az keyvault set-policy --name kv-app-asr"),
     Case("nsg", deny_internet, "ASR-NET-001", "az network nsg rule create"),

@@ -7,7 +7,7 @@ import pytest
 
 from asr_preflight.findings import Finding, Status
 from asr_preflight.model import ids
-from builders import Estate
+from builders import Estate, rid
 from fix.cases import CASES, Case, deny_internet, fix, outcome_of
 
 RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
@@ -105,3 +105,36 @@ def test_a_healthy_estate_needs_no_fix(tmp_path):
     outcome = fix(Estate(), tmp_path)
     assert outcome.plan.steps == [] and outcome.plan.stuck == []
     assert "# --- 1." not in outcome.script
+
+
+def test_forced_tunnelling_gets_the_storage_service_endpoint(tmp_path):
+    """An appliance in the way stays a person's business; the cache's Storage traffic can be
+    kept on Azure's backbone by a script (ASR-NET-002 warns less)."""
+    estate = Estate()
+    table = rid("rg-net", "Microsoft.Network", "routeTables/rt1")
+    estate.files["route-tables.json"] = [
+        {
+            "id": table,
+            "name": "rt1",
+            "location": "eastus",
+            "type": "Microsoft.Network/routeTables",
+            "routes": [
+                {
+                    "name": "to-fw",
+                    "addressPrefix": "0.0.0.0/0",
+                    "nextHopType": "VirtualAppliance",
+                    "nextHopIpAddress": "10.0.250.4",
+                }
+            ],
+        }
+    ]
+    estate.files["vnets.json"][0]["subnets"][0]["routeTable"] = {"id": table}
+    outcome = fix(estate, tmp_path)
+    [before] = [f for f in outcome.before.findings if f.rule == "ASR-NET-002"]
+    [after] = [f for f in outcome.after.findings if f.rule == "ASR-NET-002"]
+    assert (
+        before.status is Status.WARN and "no Microsoft.Storage service endpoint" in before.message
+    )
+    assert after.status is Status.WARN and "Storage.EastUS" not in after.message.split(" to ")[0]
+    assert "service endpoint keeps Storage.EastUS direct" in after.message
+    assert '--service-endpoints "${endpoints[@]}" Microsoft.Storage' in outcome.script

@@ -57,6 +57,9 @@ def test_simulation_of_the_example_leaves_only_what_needs_a_person(tmp_path):
     [nsg] = [n for n in summary["needs_person"] if n["rule"] == "ASR-NET-001"]
     assert "no free priority ahead of 100" in nsg["why"]
     assert [s["number"] for s in summary["steps"]] == list(range(1, len(summary["steps"]) + 1))
+    # the example's README says what the script holds
+    readme = (EXAMPLE / "README.md").read_text()
+    assert f"`fix.sh` holds {len(summary['steps'])} steps" in readme
     assert stat.S_IMODE(script.stat().st_mode) & stat.S_IXUSR
     # the simulation blocks fewer VMs than the estate as it is
     before = json.loads(cli("check", *WHOLE, "--principal-id", BOB, "--output", "json").stdout)

@@ -274,6 +274,7 @@ def ade_target_vault(ctx: Context, out: Out) -> None:
                 "it; API, PowerShell and CLI calls must name one or fail with 150175",
                 "none with the portal's defaults; for scripted enablement: " + create,
                 code=150175,
+                actions=(vault, *_target_vault_access(ctx, vault, bool(ade.kek_url))),
             )
 
 

@@ -23,6 +23,7 @@ from asr_preflight.analysis.network import (
 )
 from asr_preflight.findings import Area, Status
 from asr_preflight.fix.actions import (
+    AddServiceEndpoint,
     AllowServiceTag,
     CreateVirtualNetwork,
     RouteServiceTag,
@@ -327,13 +328,17 @@ def _tunnelled(out: Out, vm: VirtualMachine, paths: list[Path], placement: Place
     elif storage and any(p in tunnelled for p in storage):
         parts.append(f"no {storage[0].destination.service_endpoint} service endpoint")
     remedy = ""
-    if storage and not direct and any(p in tunnelled for p in storage):
+    actions: tuple[AddServiceEndpoint, ...] = ()
+    if storage and not direct and any(p in tunnelled for p in storage) and subnet is not None:
+        service = storage[0].destination.service_endpoint or "Microsoft.Storage"
         remedy = (
-            f"az network vnet subnet update --ids {subnet.id} "  # type: ignore[union-attr]
-            f"--service-endpoints {storage[0].destination.service_endpoint}; "
+            f"az network vnet subnet update --ids {subnet.id} --service-endpoints "
+            + " ".join((*subnet.service_endpoints, service))
+            + "; "
         )
+        actions = (AddServiceEndpoint(subnet.id, service, subnet.service_endpoints),)
     remedy += "and allow the ASR service tags through the appliance (not on-premises)"
-    out.warn(vm.id, "; ".join(parts), remedy)
+    out.warn(vm.id, "; ".join(parts), remedy, actions=actions)
 
 
 # --- ASR-NET-003: egress -------------------------------------------------------------------
