@@ -103,7 +103,6 @@ class Block:
 
 class _Writer:
     def __init__(self, plan: FixPlan) -> None:
-        self.plan = plan
         self.vars: dict[tuple[str, str], Var] = {}  # (kind, default name) -> variable
         for step in plan.steps:
             for kind, name in _named(step.action):
@@ -118,7 +117,7 @@ class _Writer:
             self.vars[key] = Var(f"{kind}_{stem}", default)
         return self.vars[key]
 
-    def group(self, subscription: str, name: str) -> Token:
+    def group(self, name: str) -> Token:
         """A new resource group's variable; an existing group's name as it is."""
         return self.vars.get(("RG", name.lower()), name)
 
@@ -196,7 +195,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             "--name",
             w.var("VAULT", action.name),
             "--resource-group",
-            w.group(action.subscription, action.resource_group),
+            w.group(action.resource_group),
             "--subscription",
             action.subscription,
         )
@@ -222,7 +221,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             "--name",
             name,
             "--resource-group",
-            w.group(action.subscription, action.resource_group),
+            w.group(action.resource_group),
             "--location",
             action.location,
             "--subscription",
@@ -242,7 +241,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             "--name",
             w.var("CACHE", action.name),
             "--resource-group",
-            w.group(action.subscription, action.resource_group),
+            w.group(action.resource_group),
             "--subscription",
             action.subscription,
         )
@@ -399,7 +398,7 @@ def _account_args(account_id: str) -> tuple[str, ...]:
 def _encryption_set(w: _Writer, action: CreateEncryptionSet) -> Block:
     vault = w.var("KEYVAULT", action.key_vault.name)
     name = w.var("DES", action.name)
-    group = w.group(action.subscription, action.resource_group)
+    group = w.group(action.resource_group)
     sub = action.subscription
     key = ("--vault-name", vault, "--name", DES_KEY, "--subscription", sub)
     where = ("--name", name, "--resource-group", group, "--subscription", sub)
@@ -536,7 +535,7 @@ def _nsg_rule(action: AllowServiceTag) -> Block:
 
 def _network(w: _Writer, action: CreateVirtualNetwork) -> Block:
     name = w.var("VNET", action.name)
-    group = w.group(action.subscription, action.resource_group)
+    group = w.group(action.resource_group)
     where = ("--resource-group", group, "--subscription", action.subscription)
     spaces = [
         w.var("SPACE", f"{action.name}_{n}={p}") for n, p in enumerate(action.address_prefixes, 1)
