@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asr_preflight.guest import delivery, probe, wire
 from asr_preflight.model import build_estate
@@ -124,3 +126,26 @@ def test_the_windows_script_calls_the_probe_with_quoted_parameters():
     assert lines[0] == "& {" and lines[1].startswith("# asr-preflight guest probe")
     assert lines[-1].startswith("} ") and "-VmName 'vm-o''neil'" in lines[-1]
     assert "-VmId 'abc'" in lines[-1]
+
+
+@given(st.text(max_size=5000), st.text(max_size=200))
+def test_any_output_decodes_to_facts_or_says_why(stdout, stderr):
+    """Whatever a VM prints (or Azure cuts), the decoder returns facts or a WireError."""
+    try:
+        facts = wire.decode(stdout, stderr)
+    except wire.WireError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(facts, dict)
+
+
+@given(st.binary(min_size=1, max_size=300), st.integers(min_value=0, max_value=400))
+def test_a_facts_line_cut_anywhere_is_refused_not_misread(noise, cut):
+    line = wire.encode({"schema": "asr-preflight/guest-facts", "pad": noise.hex()})
+    kept = line[: len(wire.MARKER) + cut] if cut < len(line) - len(wire.MARKER) else line
+    try:
+        facts = wire.decode(kept)
+    except wire.WireError:
+        assert kept != line
+    else:
+        assert facts["pad"] == noise.hex()
