@@ -229,3 +229,40 @@ def test_collect_runs_the_probe_only_where_asked(estate, tmp_path):
     assert names == {"vm-dmz-01", "vm-app-02"}
     snap = json.loads(snapshot.read_text())
     assert {f["vm"]["name"] for f in snap["records"]["guest_facts"]} == names
+
+
+def test_odd_facts_from_a_guest_cost_only_that_guests_findings(estate, tmp_path):
+    """A guest that prints a facts line of the wrong shapes (a list for its VM, a string for its
+    roots, null endpoints): the run goes on, the VM is still named, and what needed the odd
+    fields is unknown, naming them."""
+    from arm_double import linux_value
+
+    from asr_preflight.guest import wire
+
+    odd = {
+        "schema": "asr-preflight/guest-facts",
+        "vm": ["not", "an", "object"],
+        "trusted_roots": {"sha1": "df3c24f9bfd666761b268073fe06d1cc8d4f82a4"},
+        "endpoints": None,
+    }
+    keep = estate.guests["vm-dmz-01"]
+    estate.guests.clear()
+    estate.guests["vm-dmz-01"] = keep
+    estate.guests["vm-web-01"] = Guest(recorded=linux_value(wire.encode(odd), ""))
+    snapshot = tmp_path / "snap.json"
+    code, err = collect(estate, snapshot, "--vm", "vm-web-01", "--vm", "vm-dmz-01")
+    assert code == 0, err
+    code, out, err = run(
+        "check", "--snapshot", str(snapshot), *PAIR, "--principal-id", BOB, "--output", "json",
+        "--vm", "vm-web-01", "--vm", "vm-dmz-01",
+    )  # fmt: skip
+    assert code in (0, 1), err
+    report = json.loads(out)
+    problems = report["summary"]["input_problems"]
+    assert any(p["path"].endswith("trusted_roots.sha1") for p in problems), problems
+    statuses = {
+        f["resource_id"].rsplit("/", 1)[-1]: f["status"]
+        for f in report["findings"]
+        if f["rule"] == "ASR-VM-005"
+    }
+    assert statuses["vm-web-01"] == "unknown" and statuses["vm-dmz-01"] in ("pass", "warn")

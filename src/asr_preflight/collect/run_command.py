@@ -160,7 +160,13 @@ def _run(
     except WireError as exc:
         return Outcome(vm, reason=str(exc))
     # Run Command knows which VM answered, whatever the guest believes it is.
-    facts["vm"] = {**(facts.get("vm") or {}), "vm_id": vm.vm_id or vm.id, "name": vm.name}
+    # (whatever the guest wrote there, a VM's object or not: the boundary validates the rest)
+    said = facts.get("vm")
+    facts["vm"] = {
+        **(said if isinstance(said, dict) else {}),
+        "vm_id": vm.vm_id or vm.id,
+        "name": vm.name,
+    }
     facts["collected_via"] = "run-command"
     return Outcome(vm, facts=facts)
 

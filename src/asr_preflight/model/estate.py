@@ -35,7 +35,7 @@ from asr_preflight.model.entities import (
     VmExtension,
     VmSku,
 )
-from asr_preflight.snapshot import Snapshot
+from asr_preflight.snapshot import Snapshot, detect
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,7 @@ class Estate:
             self._guest_gaps = {
                 ids.key(e.scope): e.message
                 for e in self.snapshot.collection_errors
-                if "guest_facts" in e.kinds
+                if detect.GUEST_FACTS in e.kinds
             }
         reason = self._guest_gaps.get(vm.key)
         return f" (Run Command could not collect them: {reason})" if reason else ""
