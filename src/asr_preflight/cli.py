@@ -496,21 +496,21 @@ def fix(
             target_zone=target_zone,
             live=live_source(live, snapshot, subscription, tenant, cloud, arm_endpoint),
         )
-        results, _ = pairs.add_competitions([run_check(c, waivers=accepted) for c in contexts])
-        plan_ = build_fix_plan(results)
+        shown, shared = pairs.add_competitions([run_check(c, waivers=accepted) for c in contexts])
+        plan_ = build_fix_plan(shown)
         if script:
-            _write_script(script, write_script(plan_, _question(results)))
+            _write_script(script, write_script(plan_, _question(shown)))
         after = None
-        if simulate:
+        if simulate:  # the check again, on the estate as the script would leave it
             changed = simulate_fixes(contexts, plan_.actions)
-            after, _shared = pairs.add_competitions(
+            after, shared = pairs.add_competitions(
                 [run_check(c, waivers=accepted) for c in changed]
             )
+            shown = after
         summary = fix_report(plan_, after, str(script) if script else None)
-        shown = after if after is not None else results
         several = _several(source_region, target_region, pair)
         with _destination(out) as stream:
-            _report_fix(output, shown, stranded, summary, stream, out, details, several)
+            _report_fix(output, shown, stranded, shared, summary, stream, out, details, several)
     raise typer.Exit(
         _exit_code(
             [f for r in shown for f in r.findings],
@@ -543,6 +543,7 @@ def _report_fix(
     output: Format,
     results: list,
     stranded: dict,
+    shared: list,
     summary: FixReport,
     stream: BinaryIO,
     out: Path | None,
@@ -553,7 +554,9 @@ def _report_fix(
     in the JSON report's `fix`, the table's last sections, else on standard error."""
     if output is Format.JSON:
         whole = (
-            estate_report.combine(results, stranded, []) if several else build_report(results[0])
+            estate_report.combine(results, stranded, shared)
+            if several
+            else build_report(results[0])
         )
         write_report(msgspec.structs.replace(whole, fix=summary), stream)
         return
@@ -565,7 +568,7 @@ def _report_fix(
     )
     if output is Format.TABLE:
         if several:
-            estate_report.render(results, stranded, [], console, details)
+            estate_report.render(results, stranded, shared, console, details)
         else:
             console_report.render(results[0], console, details=details)
         fix_console.render(summary, console)
@@ -573,7 +576,7 @@ def _report_fix(
         return
     text.detach()
     if several:
-        _report_pairs(output, results, stranded, [], stream, out, details, False, None)
+        _report_pairs(output, results, stranded, shared, stream, out, details, False, None)
     else:
         formats.write(output, results[0], build_report(results[0]), stream)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -61,6 +61,12 @@ def test_simulation_of_the_example_leaves_only_what_needs_a_person(tmp_path):
     readme = (EXAMPLE / "README.md").read_text()
     assert f"`fix.sh` holds {len(summary['steps'])} steps" in readme
     assert stat.S_IMODE(script.stat().st_mode) & stat.S_IXUSR
+    # the pairs' shared quota was raised for both: the estate no longer reports it shared
+    before_pairs = json.loads(cli("fix", *WHOLE, "--principal-id", BOB, "--output", "json").stdout)[
+        "pairs"
+    ]
+    assert any(p["shares_quota_with"] for p in before_pairs)
+    assert not any(p["shares_quota_with"] for p in report["pairs"])
     # the simulation blocks fewer VMs than the estate as it is
     before = json.loads(cli("check", *WHOLE, "--principal-id", BOB, "--output", "json").stdout)
     blocked = lambda r: sum(p["verdicts"]["blocked"] for p in r["pairs"])  # noqa: E731
