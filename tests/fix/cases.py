@@ -36,7 +36,8 @@ def deny_internet(estate: Estate, priority: int = 200) -> None:
     ]
 
 
-def drop_all(estate: Estate) -> None:
+def route_table(estate: Estate, routes: list[dict[str, Any]] | None) -> None:
+    """Route table rt1 on the VM's subnet, with these routes (None: exported without them)."""
     table = rid("rg-net", "Microsoft.Network", "routeTables/rt1")
     estate.files["route-tables.json"] = [
         {
@@ -44,10 +45,16 @@ def drop_all(estate: Estate) -> None:
             "name": "rt1",
             "location": "eastus",
             "type": "Microsoft.Network/routeTables",
-            "routes": [{"name": "blackhole", "addressPrefix": "0.0.0.0/0", "nextHopType": "None"}],
+            "routes": routes,
         }
     ]
     estate.files["vnets.json"][0]["subnets"][0]["routeTable"] = {"id": table}
+
+
+def drop_all(estate: Estate) -> None:
+    route_table(
+        estate, [{"name": "blackhole", "addressPrefix": "0.0.0.0/0", "nextHopType": "None"}]
+    )
 
 
 def cache_firewall(estate: Estate, **acl: Any) -> None:

@@ -7,8 +7,8 @@ import pytest
 
 from asr_preflight.findings import Finding, Status
 from asr_preflight.model import ids
-from builders import Estate, rid
-from fix.cases import CASES, Case, deny_internet, fix, outcome_of
+from builders import Estate
+from fix.cases import CASES, Case, deny_internet, fix, outcome_of, route_table
 
 RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
 
@@ -111,24 +111,13 @@ def test_forced_tunnelling_gets_the_storage_service_endpoint(tmp_path):
     """An appliance in the way stays a person's business; the cache's Storage traffic can be
     kept on Azure's backbone by a script (ASR-NET-002 warns less)."""
     estate = Estate()
-    table = rid("rg-net", "Microsoft.Network", "routeTables/rt1")
-    estate.files["route-tables.json"] = [
-        {
-            "id": table,
-            "name": "rt1",
-            "location": "eastus",
-            "type": "Microsoft.Network/routeTables",
-            "routes": [
-                {
-                    "name": "to-fw",
-                    "addressPrefix": "0.0.0.0/0",
-                    "nextHopType": "VirtualAppliance",
-                    "nextHopIpAddress": "10.0.250.4",
-                }
-            ],
-        }
-    ]
-    estate.files["vnets.json"][0]["subnets"][0]["routeTable"] = {"id": table}
+    appliance = {
+        "name": "to-fw",
+        "addressPrefix": "0.0.0.0/0",
+        "nextHopType": "VirtualAppliance",
+        "nextHopIpAddress": "10.0.250.4",
+    }
+    route_table(estate, [appliance])
     outcome = fix(estate, tmp_path)
     [before] = [f for f in outcome.before.findings if f.rule == "ASR-NET-002"]
     [after] = [f for f in outcome.after.findings if f.rule == "ASR-NET-002"]
@@ -138,3 +127,19 @@ def test_forced_tunnelling_gets_the_storage_service_endpoint(tmp_path):
     assert after.status is Status.WARN and "Storage.EastUS" not in after.message.split(" to ")[0]
     assert "service endpoint keeps Storage.EastUS direct" in after.message
     assert '--service-endpoints "${endpoints[@]}" Microsoft.Storage' in outcome.script
+
+
+def test_what_was_not_exported_is_not_fixed_nor_passed(tmp_path):
+    """An NSG whose rules are null and a route table whose routes are null: unknown before,
+    unknown after, and no script step guesses at them."""
+    estate = Estate()
+    deny_internet(estate)
+    estate.files["nsgs.json"][0]["securityRules"] = None
+    route_table(estate, None)
+    outcome = fix(estate, tmp_path)
+    for result in (outcome.before, outcome.after):
+        statuses = {
+            f.rule: f.status for f in result.findings if f.rule in ("ASR-NET-001", "ASR-NET-002")
+        }
+        assert statuses == {"ASR-NET-001": Status.UNKNOWN, "ASR-NET-002": Status.UNKNOWN}
+    assert not [s for s in outcome.plan.steps if s.rules[0].startswith("ASR-NET")]
