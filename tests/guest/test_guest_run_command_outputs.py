@@ -4,9 +4,11 @@ cut ones; and the scripts sent (shellcheck, quoting, the PowerShell 5.1 dialect)
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,18 @@ def test_a_facts_line_cut_anywhere_is_refused_not_misread(noise, cut):
         assert kept != line
     else:
         assert facts["pad"] == noise.hex()
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests deeper"),  # past recursion
+        (b'{"a":' + b"[" * 40 + b"]" * 40 + b"}", "nests deeper"),  # would poison a snapshot
+        (b'{"a": 1e999}', "not JSON"),
+        (b"[1, 2]", "no JSON object"),
+    ],
+)
+def test_a_hostile_facts_line_is_refused_with_a_reason(payload, words):
+    line = wire.MARKER + base64.b64encode(zlib.compress(payload)).decode()
+    with pytest.raises(wire.WireError, match=words):
+        wire.decode(line)

@@ -12,11 +12,14 @@ import re
 import zlib
 from typing import Any
 
+import msgspec
+
 # What the probes print: the facts, compressed (zlib or gzip) and base64-encoded; the shell
 # probe, where gzip is missing, prints the JSON itself after the second marker.
 MARKER = "asr-preflight-facts/1 "
 PLAIN_MARKER = "asr-preflight-facts-json/1 "
 STREAM_LIMIT = 4096  # bytes Run Command keeps of each stream: the last ones
+MAX_DEPTH = 32  # the probes' facts nest 5 levels; anything far deeper is not theirs
 _LINUX = re.compile(r"\[stdout\]\n?(?P<out>.*?)\n?\[stderr\]\n?(?P<err>.*)\Z", re.S)
 
 
@@ -78,12 +81,28 @@ def _payload(text: str) -> dict[str, Any]:
 
 def _json(data: bytes) -> dict[str, Any]:
     try:
-        facts = json.loads(data)
-    except ValueError:
+        facts = msgspec.json.decode(data)
+    except RecursionError:
+        raise WireError(f"the facts line nests deeper than {MAX_DEPTH} levels") from None
+    except (msgspec.DecodeError, msgspec.ValidationError):
         raise WireError("the facts line is not JSON") from None
     if not isinstance(facts, dict):
         raise WireError("the facts line holds no JSON object")
+    if _depth(facts) > MAX_DEPTH:  # a guest's line must not make the snapshot unreadable
+        raise WireError(f"the facts line nests deeper than {MAX_DEPTH} levels")
     return facts
+
+
+def _depth(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            pending += [(v, level + 1) for v in item.values()]
+        elif isinstance(item, list):
+            pending += [(v, level + 1) for v in item]
+    return deepest
 
 
 def encode(facts: dict[str, Any]) -> str:
