@@ -8,6 +8,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from test_cli import BOB, EXAMPLE, ROOT, cli
 
 WHOLE = ["--snapshot", str(EXAMPLE), "--pair", "eastus=centralus", "--target-region", "paired"]
@@ -117,3 +119,24 @@ def test_fix_is_read_only_it_writes_the_script_file_only(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert set(os.listdir(tmp_path)) - before == {"s.sh"}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["fix", *WHOLE, "--script", "/nonexistent/dir/fix.sh"], "cannot write the script"),
+        (["check", *WHOLE, "--guest", "foo"], "expected run-command, found 'foo'"),
+        (["check", *WHOLE, "--guest", "run-command", "--yes-run-in-vms"], "with --live"),
+        (["check", *WHOLE, "--yes-run-in-vms"], "only applies with --guest run-command"),
+        (
+            ["collect", "--subscription", "11111111-1111-4111-8111-111111111111",
+             "--source-region", "eastus", "--target-region", "centralus", "-o", "x.json",
+             "--vm", "vm-web-01"],
+            "only apply with --guest run-command",
+        ),
+    ],
+)  # fmt: skip
+def test_a_wrong_option_of_fix_or_guest_gets_one_line(args, words):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
