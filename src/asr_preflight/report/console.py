@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from asr_preflight.engine import CheckResult, concerns, scope_index
@@ -35,12 +36,17 @@ _STATUS_STYLE = {
 }
 _MARK = {Status.FAIL: "✗", Status.UNKNOWN: "?", Status.WARN: "!"}
 _WORDS = {Status.FAIL: "failing", Status.UNKNOWN: "not known", Status.WARN: "to review"}
-_MESSAGE_SHOWN = 400  # characters of a message in the grouped list; --details shows it all
+# characters of a message or a fix's prose shown in the lists; --details shows them whole
+_MESSAGE_SHOWN = 200
+_UNKNOWN_SHOWN = 120
+_REMEDY_SHOWN = 160
+_WARNING_SHOWN = 110
 _SHOWN = (Status.FAIL, Status.UNKNOWN, Status.WARN)
 _PROBLEMS_SHOWN = 10
 _VMS_NAMED = 6  # a group names this many VMs, then counts the rest
 _STORIES = 500  # VMs told one by one in the table; the other formats tell every one
 _TOLD_FIRST = (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.PROTECTED, Verdict.READY)
+_DECIDES = {Verdict.BLOCKED: Status.FAIL, Verdict.UNKNOWN: Status.UNKNOWN}
 # An az command inside a remedy: at its start, or after ": " or "; "; and where prose resumes.
 _COMMAND = re.compile(r"(?:^|(?<=: )|(?<=; ))(?=az \S)")
 _PROSE_AGAIN = re.compile(r", (?=(?:then|or|and) )")
@@ -53,6 +59,8 @@ def render(result: CheckResult, console: Console, details: bool = False) -> None
     console.print()
     _vm_stories(result, console)
     _to_fix(result, console)
+    _to_export(result, console)
+    _to_review(result, console)
     _next_steps(result, console)
     if details:
         _details(result, console)
@@ -133,52 +141,45 @@ def _collection_errors(result: CheckResult, console: Console) -> None:
 
 
 def _vm_stories(result: CheckResult, console: Console) -> None:
-    """Per VM: its verdict and, in words, what decides it (warnings for ready VMs too)."""
-    titles = {r.id: r.title for r in result.rules}
-    replication = {r.id for r in result.rules if r.area is Area.REPLICATION}
+    """A line per VM: its verdict and, in a few words, what decides it (the failures of a
+    blocked VM, the unknowns of an unknown one, the warnings of a ready one); the rest counted."""
+    rules = {r.id: r for r in result.rules}
     by_vm: dict[str, dict[str, Status]] = defaultdict(dict)
     index = scope_index([*result.context.vms, *result.context.protected_vms])
     for finding in result.findings:
-        if finding.status not in _SHOWN:
+        if finding.status not in _SHOWN or finding.waived:
             continue
         for key in concerns(finding, index):
             worst = by_vm[key].get(finding.rule)
             if worst is None or _SHOWN.index(finding.status) < _SHOWN.index(worst):
                 by_vm[key][finding.rule] = finding.status
     console.print(Text("Virtual machines", style="bold"))
-    lines: list[Any] = []  # printed at once: one print per line costs seconds at 10,000 VMs
     told = sorted(result.verdicts, key=lambda v: _TOLD_FIRST.index(v.verdict))[:_STORIES]
     chosen = {id(v) for v in told}
+    # one grid, printed at once: one print per line costs seconds at 10,000 VMs
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
     for item in (v for v in result.verdicts if id(v) in chosen):
         vm = item.vm
-        lines.append(
-            Text.assemble(
-                f"  {vm.name} ",
-                (f"({vm.resource_group}) ", "dim"),
-                (item.verdict.value.upper(), _VERDICT_STYLE[item.verdict]),
-            )
+        statuses = by_vm.get(vm.key, {})
+        if item.verdict is Verdict.PROTECTED:  # not a new enablement: how replication is doing
+            statuses = {r: s for r, s in statuses.items() if rules[r].area is Area.REPLICATION}
+        wanted = _DECIDES.get(item.verdict, Status.WARN)
+        words = ", ".join(
+            sorted(rules[r].label for r, status in statuses.items() if status is wanted)
         )
-        rules = by_vm.get(vm.key, {})
-        if item.verdict is Verdict.PROTECTED:
-            # not a new enablement: only how its replication is doing
-            rules = {r: status for r, status in rules.items() if r in replication}
-            for rule, status in sorted(rules.items()):
-                lines.append(_story_line(status, titles.get(rule, rule), rule))
-            continue
-        # What decides the verdict: failures for a blocked VM, unknowns for an unknown one,
-        # warnings for a ready one; the rest is counted, and listed below.
-        wanted = {
-            Verdict.BLOCKED: Status.FAIL,
-            Verdict.UNKNOWN: Status.UNKNOWN,
-            Verdict.READY: Status.WARN,
-        }[item.verdict]
-        for rule in sorted(r for r, status in rules.items() if status is wanted):
-            lines.append(_story_line(wanted, titles.get(rule, rule), rule))
-        others = Counter(status for status in rules.values() if status is not wanted)
-        if others:
-            words = ", ".join(f"{n} {_WORDS[status]}" for status, n in sorted(others.items()))
-            lines.append(Text(f"      and {words}", style="dim"))
-    console.print(Group(*lines))
+        if words and wanted is Status.WARN:
+            words = f"to review: {words}"
+        others = Counter(status for status in statuses.values() if status is not wanted)
+        rest = ", ".join(f"{n} {_WORDS[status]}" for status, n in sorted(others.items()))
+        grid.add_row(
+            Text.assemble(f"  {vm.name} ", (f"({vm.resource_group})", "dim")),
+            Text(item.verdict.value.upper(), style=_VERDICT_STYLE[item.verdict]),
+            Text.assemble(words, ("; " if words and rest else "") + rest),
+        )
+    console.print(grid)
     if len(result.verdicts) > len(told):
         console.print(
             Text(
@@ -189,14 +190,7 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
         )
 
 
-def _story_line(status: Status, title: str, rule: str) -> Padding:
-    return Padding(
-        Text.assemble((_MARK[status], _STATUS_STYLE[status]), f" {title} ", (f"[{rule}]", "dim")),
-        (0, 0, 0, 6),
-    )
-
-
-# --- what to fix, grouped ------------------------------------------------------------------
+# --- what to fix, what to export, what to review -------------------------------------------
 
 
 @dataclass
@@ -204,83 +198,182 @@ class _Group:
     first: Finding
     resources: list[str] = field(default_factory=list)
     alike: bool = True  # every finding of the group has the first one's message
+    same_remedy: bool = True  # and its remedy
 
 
-def _groups(findings: list[Finding]) -> list[_Group]:
-    """Failures that say the same thing (rule, message, fix) about several resources are read
-    once; unknowns and warnings of one rule are read once whatever their details (the first
-    stands for the others; --details lists each)."""
+def _groups(findings: list[Finding], key: Callable[[Finding], tuple]) -> list[_Group]:
+    """Findings with the same `key` are read once, the first standing for the others (with
+    their resources named); --details lists each."""
     groups: dict[tuple, _Group] = {}
     for finding in findings:
-        key: tuple = (finding.rule, finding.status, finding.waiver)
-        if finding.status is Status.FAIL:
-            key += (finding.message, finding.remedy)
-        group = groups.setdefault(key, _Group(finding))
+        group = groups.setdefault(key(finding), _Group(finding))
         group.resources.append(ids.name(finding.resource_id) if finding.resource_id else "estate")
         group.alike = group.alike and finding.message == group.first.message
-    return sorted(
-        groups.values(),
-        key=lambda g: (_SHOWN.index(g.first.status), g.first.resource_id is not None, g.first.rule),
-    )
+        group.same_remedy = group.same_remedy and finding.remedy == group.first.remedy
+    return sorted(groups.values(), key=lambda g: (g.first.resource_id is not None, g.first.rule))
+
+
+def _named(resources: list[str]) -> str:
+    unique = list(dict.fromkeys(resources))
+    more = len(unique) - _VMS_NAMED
+    return ", ".join(unique[:_VMS_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _to_fix(result: CheckResult, console: Console) -> None:
-    shown = [f for f in result.findings if f.status in _SHOWN]
-    if not shown:
+    """Failures by rule: what, where, and the fix once for the resources it fixes."""
+    failing = [f for f in result.findings if f.status is Status.FAIL]
+    if not failing:
         return
-    titles = {r.id: r.title for r in result.rules}
+    rules = {r.id: r for r in result.rules}
     console.print()
-    console.rule(Text("What to fix (and, last, what to review)", style="bold"), align="left")
-    for group in _groups(shown):
+    console.rule(Text("What to fix", style="bold"), align="left")
+    groups = _groups(failing, lambda f: (f.rule, f.waiver, f.message, f.remedy))
+    for number, group in enumerate(groups):
         finding = group.first
-        code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
-        console.print(
-            Padding(
+        if number == 0 or groups[number - 1].first.rule != finding.rule:
+            code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
+            console.print(
                 Text.assemble(
-                    (f"{finding.status.value.upper():8}", _STATUS_STYLE[finding.status]),
-                    (f"{finding.rule}{code} ", "bold"),
-                    titles.get(finding.rule, ""),
-                ),
-                (0, 0, 0, 0),
+                    (_MARK[Status.FAIL], _STATUS_STYLE[Status.FAIL]),
+                    (f" {finding.rule}{code} ", "bold"),
+                    rules[finding.rule].title,
+                )
+            )
+        message = _cut(finding.message, _MESSAGE_SHOWN)
+        console.print(Padding(Text(f"{_named(group.resources)}: {message}"), (0, 0, 0, 2)))
+        _waiver(finding, console, 2)
+        following = groups[number + 1].first if number + 1 < len(groups) else None
+        shared = following and (following.rule, following.remedy) == (
+            finding.rule,
+            finding.remedy,
+        )
+        if finding.remedy and not shared:  # several groups with one fix: said once, after them
+            _remedy(finding.remedy, console, 2)
+
+
+def _to_export(result: CheckResult, console: Console) -> None:
+    """Unknowns by rule, the first standing for the others (its export command shows the
+    shape); rules that one export decides for the same resources are read together."""
+    unknown = [f for f in result.findings if f.status is Status.UNKNOWN]
+    if not unknown:
+        return
+    console.print()
+    console.rule(Text("Not known until exported", style="bold"), align="left")
+    for group in _merge_rules(_groups(unknown, lambda f: (f.rule, f.waiver))):
+        finding = group.first
+        message = _cut(finding.message, _UNKNOWN_SHOWN)
+        console.print(
+            Text.assemble(
+                (_MARK[Status.UNKNOWN], _STATUS_STYLE[Status.UNKNOWN]),
+                (f" {group.rules} ", "bold"),
+                f"{_named(group.resources)}: {message}",
             )
         )
-        where = group.resources
-        named = ", ".join(where[:_VMS_NAMED]) + (
-            f" and {len(where) - _VMS_NAMED} more" if len(where) > _VMS_NAMED else ""
-        )
-        message = finding.message
-        if finding.status is Status.WARN:  # to review, not to fix: one line each
-            shown = message if len(message) <= 100 else message[:100].rsplit(" ", 1)[0] + " …"
-            console.print(Padding(Text(f"{named}: {shown}"), (0, 0, 0, 8)))
-            continue
-        if len(message) > _MESSAGE_SHOWN:
-            message = message[:_MESSAGE_SHOWN].rsplit(" ", 1)[0] + " … (--details has it all)"
-        if not group.alike:
-            message = f"{message} (for {group.resources[0]}; the others alike, in detail)"
-        console.print(Padding(Text(f"{named}: {message}"), (0, 0, 0, 8)))
-        _waiver(finding, console, 8)
+        _waiver(finding, console, 2)
         if finding.remedy:
-            _remedy(finding.remedy, console)
+            alike = len(set(group.resources)) > 1 and not group.same_remedy
+            _remedy(finding.remedy, console, 2)
+            if alike:
+                console.print(
+                    Padding(
+                        Text(f"(that is for {group.resources[0]}; the others alike)", "dim"),
+                        (0, 0, 0, 2),
+                    )
+                )
 
 
-def _remedy(remedy: str, console: Console) -> None:
-    """Prose wrapped; every az command on a line of its own, whole."""
+@dataclass
+class _Merged:
+    first: Finding
+    resources: list[str]
+    same_remedy: bool
+    rules: str
+
+
+def _merge_rules(groups: list[_Group]) -> list[_Merged]:
+    """Groups of several rules that one export decides for the same resources (the guest
+    probe decides five rules)."""
+    merged: dict[tuple, _Merged] = {}
+    for group in groups:
+        finding = group.first
+        key = (finding.remedy, finding.waiver, tuple(dict.fromkeys(group.resources)))
+        into = merged.get(key)
+        if into is None:
+            merged[key] = _Merged(finding, group.resources, group.same_remedy, finding.rule)
+        else:
+            into.rules += f", {finding.rule}"
+    return list(merged.values())
+
+
+def _to_review(result: CheckResult, console: Console) -> None:
+    """Warnings: each rule's first in two lines at most (--details has them whole)."""
+    warnings = [f for f in result.findings if f.status is Status.WARN]
+    if not warnings:
+        return
+    console.print()
+    console.rule(Text("To review", style="bold"), align="left")
+    lines = []
+    for group in _groups(warnings, lambda f: (f.rule, f.waiver)):
+        finding = group.first
+        code = f" [{finding.asr_error_code}]" if finding.asr_error_code else ""
+        waived = " (waived)" if finding.waived else ""
+        lines.append(
+            Text.assemble(
+                (_MARK[Status.WARN], _STATUS_STYLE[Status.WARN]),
+                (f" {finding.rule}{code}{waived} ", "bold"),
+                f"{_named(group.resources)}: {_cut(finding.message, _WARNING_SHOWN)}",
+            )
+        )
+    console.print(Group(*lines))
+
+
+def _remedy(remedy: str, console: Console, indent: int, limit: int | None = _REMEDY_SHOWN) -> None:
+    """Prose wrapped (and cut, --details has it whole); every az command whole on a line of
+    its own, so a copy gives all of it."""
     label = "fix: "
-    for segment in remedy.split("; "):
-        parts = _COMMAND.split(segment, maxsplit=1)
-        prose, command = (parts[0], parts[1]) if len(parts) == 2 else (segment, "")
-        prose = prose.rstrip()
+    for prose, command in _remedy_parts(remedy):
         if prose:
-            console.print(Padding(Text(label + prose), (0, 0, 0, 8)))
+            console.print(
+                Padding(Text(label + (_cut(prose, limit) if limit else prose)), (0, 0, 0, indent))
+            )
             label = ""
         if command:
             if label:
-                console.print(Padding(Text(label.rstrip()), (0, 0, 0, 8)))
+                console.print(Padding(Text(label.rstrip()), (0, 0, 0, indent)))
                 label = ""
-            command, *rest = _PROSE_AGAIN.split(command, maxsplit=1)
-            console.print(Text(f"          {command}"), soft_wrap=True)
+            console.print(Text(" " * (indent + 2) + command), soft_wrap=True)
+
+
+def _remedy_parts(remedy: str) -> list[tuple[str, str]]:
+    """(prose, command) pairs: a command starts a remedy or follows ": " or "; " outside
+    parentheses, and runs to where prose resumes; a command elided with "…" is prose."""
+    parts: list[tuple[str, str]] = []
+    for segment in _segments(remedy):
+        found = _COMMAND.split(segment, maxsplit=1)
+        if len(found) == 2 and "…" not in found[1]:
+            command, *rest = _PROSE_AGAIN.split(found[1], maxsplit=1)
+            parts.append((found[0].rstrip(), command))
             if rest:
-                console.print(Padding(Text(rest[0]), (0, 0, 0, 8)))
+                parts.append((rest[0], ""))
+        else:
+            parts.append((segment, ""))
+    return parts
+
+
+def _segments(text: str) -> list[str]:
+    """`text` split at "; " outside parentheses."""
+    segments, depth, start = [], 0, 0
+    for at, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", at):
+            segments.append(text[start:at])
+            start = at + 2
+    segments.append(text[start:])
+    return segments
 
 
 # --- next steps ----------------------------------------------------------------------------
@@ -293,12 +386,12 @@ def _next_steps(result: CheckResult, console: Console) -> None:
     steps = []
     if counts[Status.FAIL]:
         steps.append(
-            f"Fix what blocks {len(blocked)} VMs: the FAIL entries above, estate-wide ones "
+            f"Fix what blocks {len(blocked)} VMs: what to fix above, estate-wide entries "
             "(subscription, vault, quota) first; each says how."
         )
     if counts[Status.UNKNOWN]:
         steps.append(
-            "Export what the UNKNOWN entries name, so they can be decided; "
+            "Export what is not known yet, so it can be decided; "
             "`asr-preflight export-script` writes every export at once."
         )
     question = (
@@ -364,7 +457,7 @@ def _finding(finding: Finding, title: str, console: Console) -> None:
     console.print(Padding(Text(f"{title}: {finding.message}"), (0, 0, 0, 10)))
     _waiver(finding, console, 10)
     if finding.remedy:
-        _remedy(finding.remedy, console)
+        _remedy(finding.remedy, console, 10, limit=None)
 
 
 def _waiver(finding: Finding, console: Console, indent: int) -> None:

@@ -178,6 +178,7 @@ class Rule:
     id: str
     area: Area
     title: str
+    label: str  # a few words for a VM's story in the console: "root certificates"
     asr_error_code: int | None
     sources: tuple[str, ...]
     evaluate: Evaluate
@@ -220,6 +221,7 @@ def rule(
     area: Area,
     title: str,
     *,
+    label: str,
     sources: tuple[str, ...],
     code: int | None = None,
     also: tuple[int, ...] = (),
@@ -233,6 +235,7 @@ def rule(
             id=rule_id,
             area=area,
             title=title,
+            label=label,
             asr_error_code=code,
             sources=sources,
             evaluate=fn,

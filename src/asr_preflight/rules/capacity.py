@@ -25,6 +25,7 @@ def export_skus(region: str) -> str:
     "ASR-CAP-001",
     Area.CAPACITY,
     "ASR can pick a target size that fits the VM",
+    label="target size",
     sources=("TS-2024", "ARCH-2022", "WT-PREREQ-2017"),
     code=150097,
 )
@@ -149,6 +150,7 @@ def _report_quota(out: Out, check: QuotaCheck, export: str) -> None:
     "ASR-CAP-002",
     Area.CAPACITY,
     "The target region has compute quota for the VMs",
+    label="compute quota",
     sources=("TS-2024", "WT-PREREQ-2017"),
     code=150097,
 )
@@ -178,6 +180,7 @@ def compute_quota(ctx: Context, out: Out) -> None:
     "ASR-CAP-003",
     Area.CAPACITY,
     "Network and storage-account quotas hold for the plan",
+    label="network quota",
     sources=("WT-PREREQ-2017",),
     code=150097,
 )
@@ -202,6 +205,7 @@ def network_and_storage_quota(ctx: Context, out: Out) -> None:
     "ASR-CAP-004",
     Area.CAPACITY,
     "Zones and placement carry over to the target region",
+    label="zone placement",
     sources=("ARCH-2022", "SM-2025", "FAQ-2025"),
 )
 def zones_and_placement(ctx: Context, out: Out) -> None:
@@ -235,6 +239,7 @@ def zones_and_placement(ctx: Context, out: Out) -> None:
     "ASR-CAP-005",
     Area.CAPACITY,
     "Pairs that fail over into one region fit its quotas together",
+    label="shared quota",
     sources=("TS-2024",),
     code=150097,
 )

@@ -60,6 +60,7 @@ def des_key_vault(ctx: Context, vm: VirtualMachine) -> CreateKeyVault:
     "ASR-ENC-001",
     Area.STORAGE,
     "Disks encrypted with customer-managed keys have a disk encryption set in the target region",
+    label="disk encryption set",
     sources=("TF-11769", "SM-2025"),
     code=150353,
 )
@@ -152,6 +153,7 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
     "ASR-ENC-002",
     Area.VM,
     "Azure Disk Encryption is in a configuration ASR supports",
+    label="ADE configuration",
     sources=("SM-2025", "ADE-2019"),
 )
 def ade_supported(ctx: Context, out: Out) -> None:
@@ -203,6 +205,7 @@ def ade_supported(ctx: Context, out: Out) -> None:
     "ASR-ENC-003",
     Area.VM,
     "ADE VMs have a key vault in the target region",
+    label="ADE key vault",
     sources=("AD-10030", "ADE-2019"),
     code=150175,
 )
@@ -317,6 +320,7 @@ def _policy_gaps(vault: KeyVault, members: set[str], kind: str, with_kek: bool) 
     "ASR-ENC-004",
     Area.PERMISSIONS,
     "The person enabling replication can use the source and target key vaults of ADE VMs",
+    label="key vault access",
     sources=("ADE-2019",),
 )
 def ade_vault_permissions(ctx: Context, out: Out) -> None:
@@ -481,6 +485,7 @@ def _security_problems(
     "ASR-ENC-005",
     Area.VM,
     "The VM's security type can be protected",
+    label="security type",
     sources=("TL-2025", "TRUSTED-VM-2025", "SM-2025"),
 )
 def security_type(ctx: Context, out: Out) -> None:
@@ -519,6 +524,7 @@ def security_type(ctx: Context, out: Out) -> None:
     "ASR-ENC-006",
     Area.STORAGE,
     "Disk redundancy and sharing are supported",
+    label="disk redundancy or sharing",
     sources=("SM-2025", "FAQ-2025", "TL-2025"),
 )
 def disk_redundancy(ctx: Context, out: Out) -> None:

@@ -54,6 +54,7 @@ def _section(
     "ASR-VM-101",
     Area.VM,
     "GRUB refers to the root and resume devices by UUID",
+    label="GRUB device names",
     sources=("TS-2024", "TSPROT-2025"),
     code=151126,
     also=(151124,),
@@ -108,6 +109,7 @@ def grub_by_uuid(ctx: Context, out: Out) -> None:
     "ASR-VM-102",
     Area.VM,
     "The COM+ System Application and Volume Shadow Copy services are not disabled",
+    label="COM+ and VSS services",
     sources=("TS-2018", "TS-2024"),
     code=151025,
 )
@@ -150,6 +152,7 @@ def windows_services_enabled(ctx: Context, out: Out) -> None:
     "ASR-VM-104",
     Area.VM,
     "Storage Replica is not in use on the VM",
+    label="Storage Replica",
     sources=("SM-2026",),
 )
 def storage_replica(ctx: Context, out: Out) -> None:
@@ -182,6 +185,7 @@ def storage_replica(ctx: Context, out: Out) -> None:
     "ASR-VM-103",
     Area.VM,
     "The Linux OS filesystems sit on the OS disk, on supported filesystem types",
+    label="Linux filesystems",
     sources=("SM-2026", "SM-2025", "SM-2017a"),
 )
 def os_filesystems_on_os_disk(ctx: Context, out: Out) -> None:

@@ -102,6 +102,7 @@ def _nsg_view(path: Path) -> tuple[Decision, NsgVerdict | None]:
     "ASR-NET-001",
     Area.NETWORKING,
     "NSGs allow outbound HTTPS to Site Recovery's service tags",
+    label="NSG rules",
     sources=("ARCH-2022", "NET-2021", "TSNET-2024", "TS-2024", "TSO-2025"),
     code=151037,
     also=(*destination_codes(), 151195),
@@ -249,6 +250,7 @@ def _allowed(
     "ASR-NET-002",
     Area.NETWORKING,
     "ASR traffic is routed out directly, not dropped or forced through an appliance",
+    label="routes",
     sources=("NET-2021", "SM-2025", "TSNET-2024"),
     also=destination_codes(),
 )
@@ -348,6 +350,7 @@ def _tunnelled(out: Out, vm: VirtualMachine, paths: list[Path], placement: Place
     "ASR-NET-003",
     Area.NETWORKING,
     "The VM has outbound internet access for the endpoints routed there",
+    label="outbound access",
     sources=("TSNET-2024", "TS-2019"),
     code=151196,
     also=destination_codes(),
@@ -399,6 +402,7 @@ def outbound_access(ctx: Context, out: Out) -> None:
     "ASR-NET-004",
     Area.NETWORKING,
     "The cache storage account's firewall lets the VMs write",
+    label="cache firewall",
     sources=("SM-2026", "SM-2025", "NET-2021"),
     code=151037,
 )
@@ -528,6 +532,7 @@ def proxy_view(guest: GuestFacts | None) -> tuple[Status, str]:
     "ASR-NET-005",
     Area.NETWORKING,
     "The VM's proxy asks for no credentials",
+    label="proxy credentials",
     sources=("NET-2021", "SM-2025", "TSNET-2024"),
     code=151072,
 )
@@ -610,6 +615,7 @@ def dns_view(
     "ASR-NET-006",
     Area.NETWORKING,
     "Custom DNS servers answer now and from the target region",
+    label="custom DNS",
     sources=("TSNET-2024", "TS-2024", "TSO-2025"),
     code=151037,
     also=(151195,),
@@ -727,6 +733,7 @@ def _new_target_network(
     "ASR-NET-007",
     Area.NETWORKING,
     "The target network is in the target region",
+    label="target network",
     sources=("ARCH-2022", "TUT-2020", "WT-PREREQ-2017"),
 )
 def target_network(ctx: Context, out: Out) -> None:
@@ -772,6 +779,7 @@ def target_network(ctx: Context, out: Out) -> None:
     "ASR-NET-008",
     Area.NETWORKING,
     "The VM's NICs are in no application security group",
+    label="application security groups",
     sources=("SM-2026",),
 )
 def application_security_groups(ctx: Context, out: Out) -> None:

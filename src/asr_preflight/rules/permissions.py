@@ -342,6 +342,7 @@ def explain_rows(ctx: Context) -> list[ExplainRow]:
     "ASR-PERM-001",
     Area.PERMISSIONS,
     "The person enabling replication holds the required permissions",
+    label="permissions",
     sources=("RBAC-2019", "RBAC-2025", "ARCH-2022"),
 )
 def required_permissions(ctx: Context, out: Out) -> None:

@@ -28,6 +28,7 @@ def _protected(ctx: Context) -> list[tuple[VirtualMachine, ProtectedItem]]:
     "ASR-PROT-001",
     Area.REPLICATION,
     "A protected VM replicates in good health",
+    label="replication health",
     sources=("TSREP-2025", "TSPROT-2025"),
 )
 def replication_health(ctx: Context, out: Out) -> None:
@@ -62,6 +63,7 @@ def replication_health(ctx: Context, out: Out) -> None:
     "ASR-PROT-002",
     Area.REPLICATION,
     "A protected VM's replica keeps the VM's size",
+    label="replica size",
     sources=("TSREP-2025",),
 )
 def recovery_size(ctx: Context, out: Out) -> None:
@@ -97,6 +99,7 @@ def _compare(ctx: Context, vm: VirtualMachine, recovery_size: str) -> str:
     "ASR-PROT-003",
     Area.REPLICATION,
     "Every disk of a protected VM is replicated",
+    label="unreplicated disks",
     sources=("TSPROT-2025", "SM-2025"),
     code=153039,
 )
@@ -132,6 +135,7 @@ def _disk_key(disk: DiskRef) -> str:
     "ASR-PROT-004",
     Area.REPLICATION,
     "A VM with the Site Recovery extension is known to the snapshot's vaults",
+    label="unknown protection",
     sources=("EXT-2018", "TSPROT-2025"),
 )
 def leftover_extension(ctx: Context, out: Out) -> None:

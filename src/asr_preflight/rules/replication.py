@@ -26,6 +26,7 @@ def _disks(churn: VmChurn) -> str:
     "ASR-REP-001",
     Area.REPLICATION,
     "Replication can keep up with the VM's disk churn",
+    label="disk churn",
     sources=("SM-2026", "SM-2025", "CHURN-2026", "TSREP-2025"),
     code=153007,
 )
@@ -62,6 +63,7 @@ def churn_fits(ctx: Context, out: Out) -> None:
     "ASR-REP-002",
     Area.REPLICATION,
     "VMs that need High Churn have a Premium Block Blob cache account",
+    label="High Churn cache",
     sources=("CHURN-2026", "SM-2025"),
 )
 def high_churn_cache(ctx: Context, out: Out) -> None:

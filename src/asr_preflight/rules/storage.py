@@ -53,6 +53,7 @@ def _vms_of(ctx: Context, account: StorageAccount) -> tuple[str, ...]:
     "ASR-STO-001",
     Area.STORAGE,
     "Target storage is in the vault's region",
+    label="target storage",
     sources=("WT-PREREQ-2017", "TUT-2023"),
 )
 def target_storage_in_vault_region(ctx: Context, out: Out) -> None:
@@ -81,6 +82,7 @@ def target_storage_in_vault_region(ctx: Context, out: Out) -> None:
     "ASR-STO-002",
     Area.STORAGE,
     "The cache storage account is in the source region",
+    label="cache region",
     sources=("SM-2025",),
 )
 def cache_in_source_region(ctx: Context, out: Out) -> None:
@@ -128,6 +130,7 @@ def cache_in_source_region(ctx: Context, out: Out) -> None:
     "ASR-STO-003",
     Area.STORAGE,
     "No premium replica storage in Central or South India",
+    label="premium in India",
     sources=("WT-PREREQ-2017",),
 )
 def premium_target_india(ctx: Context, out: Out) -> None:
@@ -232,6 +235,7 @@ def _unsized(out: Out, vm: VirtualMachine, unsized: list[str]) -> None:
     "ASR-STO-004",
     Area.STORAGE,
     "Every disk is at least 1 GiB",
+    label="disk under 1 GiB",
     sources=("TS-2024", "SM-2025"),
     code=150172,
 )
@@ -261,6 +265,7 @@ def disk_minimum(ctx: Context, out: Out) -> None:
     "ASR-STO-007",
     Area.STORAGE,
     "Disk sizes and counts are within ASR's maximums",
+    label="disk size limits",
     sources=("SM-2025",),
 )
 def disk_maximums(ctx: Context, out: Out) -> None:
@@ -313,6 +318,7 @@ def _unsupported(
     "ASR-STO-005",
     Area.STORAGE,
     "Every disk is of a kind ASR can replicate",
+    label="disk kind",
     sources=("SM-2026", "SM-2025"),
 )
 def disk_kinds(ctx: Context, out: Out) -> None:
@@ -395,6 +401,7 @@ def _cache_actions(
     "ASR-STO-006",
     Area.STORAGE,
     "The cache storage account has settings ASR supports",
+    label="cache settings",
     sources=("SM-2025",),
 )
 def cache_settings(ctx: Context, out: Out) -> None:

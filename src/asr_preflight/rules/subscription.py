@@ -32,6 +32,7 @@ def _target_subscriptions(ctx: Context) -> list[str]:
     "ASR-SUB-001",
     Area.SUBSCRIPTION,
     "The subscription can create VMs in the target region",
+    label="target region access",
     sources=("WT-PREREQ-2017", "TS-2024"),
     code=150097,
 )
@@ -80,6 +81,7 @@ def target_region_offered(ctx: Context, out: Out) -> None:
     "ASR-SUB-002",
     Area.SUBSCRIPTION,
     "The resource providers ASR uses are registered",
+    label="resource providers",
     sources=("SM-2025",),
 )
 def providers_registered(ctx: Context, out: Out) -> None:
@@ -127,6 +129,7 @@ def providers_registered(ctx: Context, out: Out) -> None:
     "ASR-SUB-003",
     Area.SUBSCRIPTION,
     "The support matrix allows this source/target pair",
+    label="region pair",
     sources=("SM-2025", "SM-2023", "Z2Z-2023", "Z2Z-2022"),
 )
 def region_pair_allowed(ctx: Context, out: Out) -> None:
@@ -160,6 +163,7 @@ def region_pair_allowed(ctx: Context, out: Out) -> None:
     "ASR-SUB-004",
     Area.SUBSCRIPTION,
     "Source and target subscriptions share one tenant",
+    label="tenant",
     sources=("SM-2025",),
 )
 def same_tenant(ctx: Context, out: Out) -> None:

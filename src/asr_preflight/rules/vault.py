@@ -28,6 +28,7 @@ def new_vault(ctx: Context) -> CreateVault:
     "ASR-VAULT-001",
     Area.VAULT,
     "A Recovery Services vault exists in the target region",
+    label="target vault",
     sources=("WT-PREREQ-2017", "TUT-2023"),
 )
 def vault_in_target_region(ctx: Context, out: Out) -> None:
@@ -68,6 +69,7 @@ def vault_in_target_region(ctx: Context, out: Out) -> None:
     "ASR-VAULT-002",
     Area.VAULT,
     "The vault is not in the source region",
+    label="vault region",
     sources=("TUT-2023", "SM-2025"),
 )
 def vault_not_in_source_region(ctx: Context, out: Out) -> None:
@@ -105,6 +107,7 @@ def vault_not_in_source_region(ctx: Context, out: Out) -> None:
     "ASR-VAULT-003",
     Area.VAULT,
     "The target region can host a Recovery Services vault",
+    label="vault support",
     sources=("SM-2025",),
 )
 def region_can_host_vault(ctx: Context, out: Out) -> None:

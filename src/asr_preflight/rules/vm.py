@@ -28,6 +28,7 @@ _STOPPED = ("deallocated", "stopped")
     "ASR-VM-001",
     Area.VM,
     "The VM's provisioning state is Succeeded",
+    label="provisioning state",
     sources=("TS-2024", "TSVM-2025"),
     code=150019,
 )
@@ -53,6 +54,7 @@ def provisioning_succeeded(ctx: Context, out: Out) -> None:
     "ASR-VM-002",
     Area.VM,
     "The VM is running and its guest agent is ready",
+    label="guest agent",
     sources=("EXT-2018",),
     code=151099,
     also=(151095,),
@@ -108,6 +110,7 @@ def os_assessment(vm: VirtualMachine, estate: Estate) -> OsAssessment:
     "ASR-VM-003",
     Area.VM,
     "The operating system is on the support matrix",
+    label="OS support",
     sources=("SM-2025", "SM-2026"),
 )
 def os_supported(ctx: Context, out: Out) -> None:
@@ -136,7 +139,13 @@ def os_supported(ctx: Context, out: Out) -> None:
             out.unknown(vm.id, f"cannot tell the OS version ({result.label})", GUEST_HOWTO)
 
 
-@rule("ASR-VM-004", Area.VM, "The VM's placement is supported", sources=("SM-2025",))
+@rule(
+    "ASR-VM-004",
+    Area.VM,
+    "The VM's placement is supported",
+    label="dedicated host",
+    sources=("SM-2025",),
+)
 def placement_supported(ctx: Context, out: Out) -> None:
     """VMs on Azure Dedicated Hosts cannot be replicated; VMs in a Flexible scale set replicate
     for availability only."""
@@ -162,6 +171,7 @@ def placement_supported(ctx: Context, out: Out) -> None:
     "ASR-VM-005",
     Area.VM,
     "The VM trusts the root certificates ASR's endpoints use",
+    label="root certificates",
     sources=("TS-2024", "AZ-CA-2023"),
     code=151066,
 )
@@ -206,6 +216,7 @@ def root_certificates(ctx: Context, out: Out) -> None:
     "ASR-VM-006",
     Area.VM,
     "The VM size has at least 2 vCPUs and 1 GiB of memory",
+    label="size too small",
     sources=("SM-2025",),
 )
 def minimum_size(ctx: Context, out: Out) -> None:
@@ -235,6 +246,7 @@ def minimum_size(ctx: Context, out: Out) -> None:
     "ASR-VM-007",
     Area.VM,
     "The VM is in the same region as its resource group",
+    label="resource group region",
     sources=("TS-2024",),
 )
 def resource_group_location(ctx: Context, out: Out) -> None:
@@ -269,6 +281,7 @@ def resource_group_location(ctx: Context, out: Out) -> None:
     "ASR-VM-008",
     Area.VM,
     "The VM is not built on the ARM64 CPU architecture",
+    label="ARM64",
     sources=("SM-2026",),
 )
 def not_arm64(ctx: Context, out: Out) -> None:

@@ -26,6 +26,7 @@ def _region_to_region(ctx: Context, out: Out) -> bool:
     "ASR-Z2Z-001",
     Area.VM,
     "The VM is zonal, in another zone than the target zone",
+    label="zonal VM",
     sources=("FAQ-2025", "Z2Z-2023"),
 )
 def zonal_source(ctx: Context, out: Out) -> None:
@@ -67,6 +68,7 @@ def _unsupported_disks(vm: VirtualMachine) -> list[str]:
     "ASR-Z2Z-002",
     Area.STORAGE,
     "No disk is zone-redundant, unmanaged or Ultra",
+    label="disks between zones",
     sources=("Z2Z-2023", "Z2Z-2022"),
 )
 def zone_to_zone_disks(ctx: Context, out: Out) -> None:
@@ -97,6 +99,7 @@ def zone_to_zone_disks(ctx: Context, out: Out) -> None:
     "ASR-Z2Z-003",
     Area.NETWORKING,
     "Each NIC has a single IP configuration",
+    label="IP configurations",
     sources=("Z2Z-2023",),
 )
 def single_ip_configuration(ctx: Context, out: Out) -> None:
@@ -128,6 +131,7 @@ def single_ip_configuration(ctx: Context, out: Out) -> None:
     "ASR-Z2Z-004",
     Area.CAPACITY,
     "Source and target resource groups differ",
+    label="target resource group",
     sources=("Z2Z-2023",),
 )
 def distinct_resource_group(ctx: Context, out: Out) -> None:
@@ -164,6 +168,7 @@ def _subnet_size(subnet: Subnet) -> int | None:
     "ASR-Z2Z-005",
     Area.NETWORKING,
     "The subnet has a free address for each VM that keeps its IP",
+    label="free addresses",
     sources=("Z2Z-2023",),
 )
 def free_addresses_for_same_ip(ctx: Context, out: Out) -> None:
