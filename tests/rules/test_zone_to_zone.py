@@ -161,3 +161,15 @@ def test_target_size_is_checked_in_the_target_zone(estate, tmp_path):
     ]
     [finding] = estate.run(tmp_path, "ASR-CAP-001", **Z2Z)
     assert finding.status != "pass" and "zone 2" in finding.message
+
+
+def test_a_capacity_reservation_is_asked_for_in_the_target_zone(estate, tmp_path):
+    zonal(estate)
+    estate.vm1["capacityReservation"] = {
+        "capacityReservationGroup": {
+            "id": rid("rg-app", "Microsoft.Compute", "capacityReservationGroups/crg")
+        }
+    }
+    [finding] = estate.run(tmp_path, "ASR-CAP-004", **Z2Z)
+    assert finding.status == "warn"
+    assert "reserve capacity in zone 2 of East US" in finding.message

@@ -219,9 +219,12 @@ def zones_and_placement(ctx: Context, out: Out) -> None:
                 "becomes a single instance"
             )
         if vm.capacity_reservation_group_id:
+            where = display(ctx.target_region)
+            if ctx.zone_to_zone:  # a zonal reservation holds in its zone only
+                where = f"zone {ctx.target_zone} of {where}"
             notes.append(
-                "its capacity reservation does not carry over; reserve capacity in "
-                f"{display(ctx.target_region)} for guaranteed failover"
+                f"its capacity reservation does not carry over; reserve capacity in {where} "
+                "for guaranteed failover"
             )
         if notes:
             out.warn(vm.id, "; ".join(notes))
