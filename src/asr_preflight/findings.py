@@ -46,7 +46,8 @@ class WaiverMark(msgspec.Struct, frozen=True):
     expired: bool = False
 
 
-class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
+# gc=False: a check keeps ~28 findings per VM to the end; none is ever in a reference cycle.
+class Finding(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     rule: str
     area: Area
     status: Status

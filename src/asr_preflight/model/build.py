@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec.structs import astuple
 
 from asr_preflight.knowledge import regions
 from asr_preflight.model import ids
@@ -253,12 +254,17 @@ def _merge_vm(first: raw.VmRecord, second: raw.VmRecord) -> raw.VmRecord:
 
 def _fill(first: S, second: Any) -> S:
     """`first`, its None fields filled from `second`, nested schemas alike."""
+    names = _field_names(type(first))
+    # astuple reads every field in C: a getattr per field was a third of a 50,000-VM load
+    theirs = (
+        astuple(second)
+        if type(second) is type(first)
+        else tuple(getattr(second, name, None) for name in names)  # az's flat record, or REST's
+    )
     updates = {}
-    for name in _field_names(type(first)):
-        b = getattr(second, name, None)
-        if b is None:
+    for name, a, b in zip(names, astuple(first), theirs, strict=True):
+        if b is None or a is b:
             continue
-        a = getattr(first, name)
         if a is None:
             updates[name] = b
         elif isinstance(a, raw.Schema) and type(b) is type(a) and a != b:

@@ -1,4 +1,6 @@
-"""Typed, normalized estate objects. Ids keep Azure's spelling; `key` is the comparison form."""
+"""Typed, normalized estate objects. Ids keep Azure's spelling; `key` is the comparison form.
+Each is plain data that never takes part in a reference cycle, so none is tracked by the cyclic
+collector (gc=False): at 50,000 VMs its passes over them cost a tenth of the check."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from asr_preflight.errors import printable
 from asr_preflight.secrets import scrub
 
 
-class InputProblem(Struct, frozen=True):
+class InputProblem(Struct, frozen=True, gc=False):
     """Something in the input the model could not understand, and what that cost."""
 
     file: str
@@ -21,7 +23,7 @@ class InputProblem(Struct, frozen=True):
         return scrub(f"{printable(self.file)}: {printable(self.path)}: {self.expected} (left out)")
 
 
-class DiskRef(Struct, frozen=True):
+class DiskRef(Struct, frozen=True, gc=False):
     """A disk as the VM sees it, completed with the disk resource when it was exported."""
 
     name: str
@@ -41,7 +43,7 @@ class DiskRef(Struct, frozen=True):
     encryption_type: str | None = None
 
 
-class VirtualMachine(Struct, frozen=True):
+class VirtualMachine(Struct, frozen=True, gc=False):
     id: str
     key: str
     name: str
@@ -75,7 +77,7 @@ class VirtualMachine(Struct, frozen=True):
     time_created: str | None = None
 
 
-class SecurityRule(Struct, frozen=True):
+class SecurityRule(Struct, frozen=True, gc=False):
     name: str
     priority: int
     direction: str  # "Inbound" | "Outbound"
@@ -88,14 +90,14 @@ class SecurityRule(Struct, frozen=True):
     source_ports: tuple[str, ...] = ("*",)
 
 
-class NetworkSecurityGroup(Struct, frozen=True):
+class NetworkSecurityGroup(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
     rules: tuple[SecurityRule, ...]
 
 
-class NetworkInterface(Struct, frozen=True):
+class NetworkInterface(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
@@ -111,7 +113,7 @@ class NetworkInterface(Struct, frozen=True):
     ip_configurations: int = 1
 
 
-class Subnet(Struct, frozen=True):
+class Subnet(Struct, frozen=True, gc=False):
     id: str
     name: str
     vnet_id: str
@@ -127,7 +129,7 @@ class Subnet(Struct, frozen=True):
     private_endpoint_ids: tuple[str, ...] = ()
 
 
-class VirtualNetwork(Struct, frozen=True):
+class VirtualNetwork(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
@@ -135,7 +137,7 @@ class VirtualNetwork(Struct, frozen=True):
     dns_servers: tuple[str, ...] = ()  # empty: Azure-provided DNS
 
 
-class LoadBalancer(Struct, frozen=True):
+class LoadBalancer(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
@@ -146,13 +148,13 @@ class LoadBalancer(Struct, frozen=True):
     snat_pools: tuple[tuple[str, str], ...] = ()  # load-balancing rules that SNAT outbound
 
 
-class NatGateway(Struct, frozen=True):
+class NatGateway(Struct, frozen=True, gc=False):
     id: str
     name: str
     public_ips: int  # public IP addresses and prefixes attached
 
 
-class NetworkMapping(Struct, frozen=True):
+class NetworkMapping(Struct, frozen=True, gc=False):
     """An ASR network mapping (vault replicationNetworkMappings): source VNet → target VNet."""
 
     id: str
@@ -164,7 +166,7 @@ class NetworkMapping(Struct, frozen=True):
     state: str | None = None
 
 
-class ProtectedItem(Struct, frozen=True):
+class ProtectedItem(Struct, frozen=True, gc=False):
     """A VM that a vault already replicates (an A2A replication protected item)."""
 
     id: str
@@ -184,7 +186,7 @@ class ProtectedItem(Struct, frozen=True):
         return self.vault_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-class MetricSeries(Struct, frozen=True):
+class MetricSeries(Struct, frozen=True, gc=False):
     """One metric of one resource (and LUN) over time: hourly averages and maxima, in the unit
     Azure Monitor gives (bytes or operations per second)."""
 
@@ -197,20 +199,20 @@ class MetricSeries(Struct, frozen=True):
     end: str | None
 
 
-class Route(Struct, frozen=True):
+class Route(Struct, frozen=True, gc=False):
     name: str
     address_prefix: str
     next_hop_type: str
     next_hop_ip: str | None = None
 
 
-class RouteTable(Struct, frozen=True):
+class RouteTable(Struct, frozen=True, gc=False):
     id: str
     name: str
     routes: tuple[Route, ...]
 
 
-class StorageAccount(Struct, frozen=True):
+class StorageAccount(Struct, frozen=True, gc=False):
     id: str
     name: str
     subscription_id: str
@@ -228,7 +230,7 @@ class StorageAccount(Struct, frozen=True):
     private_endpoints: tuple[tuple[str, str], ...] = ()  # (private endpoint id, approval status)
 
 
-class Vault(Struct, frozen=True):
+class Vault(Struct, frozen=True, gc=False):
     id: str
     name: str
     subscription_id: str
@@ -236,20 +238,20 @@ class Vault(Struct, frozen=True):
     user_assigned_identity: bool = False  # the vault has a user-assigned managed identity
 
 
-class ResourceGroup(Struct, frozen=True):
+class ResourceGroup(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
 
 
-class Subscription(Struct, frozen=True):
+class Subscription(Struct, frozen=True, gc=False):
     id: str
     name: str | None
     tenant_id: str | None
     state: str | None
 
 
-class Provider(Struct, frozen=True):
+class Provider(Struct, frozen=True, gc=False):
     subscription_id: str
     namespace: str
     state: str
@@ -257,14 +259,14 @@ class Provider(Struct, frozen=True):
     locations: dict[str, frozenset[str]]
 
 
-class SkuRestriction(Struct, frozen=True):
+class SkuRestriction(Struct, frozen=True, gc=False):
     type: str  # "Location" | "Zone"
     reason: str | None
     locations: tuple[str, ...]
     zones: tuple[str, ...] = ()
 
 
-class VmSku(Struct, frozen=True):
+class VmSku(Struct, frozen=True, gc=False):
     name: str
     family: str | None
     locations: tuple[str, ...]
@@ -275,7 +277,7 @@ class VmSku(Struct, frozen=True):
     memory_gib: float | None = None
 
 
-class Usage(Struct, frozen=True):
+class Usage(Struct, frozen=True, gc=False):
     location: str
     name: str  # e.g. cores, standardDSv5Family
     current: int
@@ -284,7 +286,7 @@ class Usage(Struct, frozen=True):
     file: str = ""  # the export it came from
 
 
-class Endpoint(Struct, frozen=True):
+class Endpoint(Struct, frozen=True, gc=False):
     host: str
     port: int = 443
     resolved: bool | None = None
@@ -293,28 +295,28 @@ class Endpoint(Struct, frozen=True):
     error: str | None = None
 
 
-class GrubFile(Struct, frozen=True):
+class GrubFile(Struct, frozen=True, gc=False):
     path: str
     readable: bool | None = None
     device_refs: tuple[str, ...] = ()
 
 
-class LvmVolume(Struct, frozen=True):
+class LvmVolume(Struct, frozen=True, gc=False):
     volume: str
     exists: bool | None = None
 
 
-class Grub(Struct, frozen=True):
+class Grub(Struct, frozen=True, gc=False):
     files: tuple[GrubFile, ...] = ()
     lvm_volumes: tuple[LvmVolume, ...] = ()
 
 
-class GuestService(Struct, frozen=True):
+class GuestService(Struct, frozen=True, gc=False):
     name: str
     start_type: str | None = None
 
 
-class GuestFilesystem(Struct, frozen=True):
+class GuestFilesystem(Struct, frozen=True, gc=False):
     path: str
     exists: bool | None = None
     device: str | None = None
@@ -323,7 +325,7 @@ class GuestFilesystem(Struct, frozen=True):
     same_device_as_root: bool | None = None
 
 
-class GuestFacts(Struct, frozen=True):
+class GuestFacts(Struct, frozen=True, gc=False):
     vm_id: str | None
     name: str | None
     os_family: str | None = None
@@ -344,12 +346,12 @@ class GuestFacts(Struct, frozen=True):
     proxy_url: str | None = None
 
 
-class ServiceTag(Struct, frozen=True):
+class ServiceTag(Struct, frozen=True, gc=False):
     name: str
     address_prefixes: tuple[str, ...]
 
 
-class ServiceTagSet(Struct, frozen=True):
+class ServiceTagSet(Struct, frozen=True, gc=False):
     """One service-tags download (az network list-service-tags, or the weekly JSON file)."""
 
     change_number: str | None
@@ -357,7 +359,7 @@ class ServiceTagSet(Struct, frozen=True):
     tags: tuple[ServiceTag, ...]
 
 
-class RoleAssignment(Struct, frozen=True):
+class RoleAssignment(Struct, frozen=True, gc=False):
     id: str
     principal_id: str  # lower-case object id
     role_definition_id: str  # lower-case GUID (the last segment of roleDefinitionId)
@@ -367,20 +369,20 @@ class RoleAssignment(Struct, frozen=True):
     principal_type: str | None = None  # User | Group | ServicePrincipal …
 
 
-class Permission(Struct, frozen=True):
+class Permission(Struct, frozen=True, gc=False):
     actions: tuple[str, ...]
     not_actions: tuple[str, ...] = ()
     data_actions: tuple[str, ...] = ()
     not_data_actions: tuple[str, ...] = ()
 
 
-class RoleDefinition(Struct, frozen=True):
+class RoleDefinition(Struct, frozen=True, gc=False):
     id: str  # lower-case GUID
     name: str
     permissions: tuple[Permission, ...]
 
 
-class DenyAssignment(Struct, frozen=True):
+class DenyAssignment(Struct, frozen=True, gc=False):
     id: str
     scope: str
     principals: frozenset[str]
@@ -388,7 +390,7 @@ class DenyAssignment(Struct, frozen=True):
     permissions: tuple[Permission, ...]
 
 
-class DiskEncryptionSet(Struct, frozen=True):
+class DiskEncryptionSet(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
@@ -397,13 +399,13 @@ class DiskEncryptionSet(Struct, frozen=True):
     encryption_type: str | None = None  # EncryptionAtRestWithCustomerKey | …PlatformAndCustomerKeys
 
 
-class AccessPolicy(Struct, frozen=True):
+class AccessPolicy(Struct, frozen=True, gc=False):
     object_id: str  # lower-case
     keys: frozenset[str] = frozenset()  # lower-case permission names ("get", "all" …)
     secrets: frozenset[str] = frozenset()
 
 
-class KeyVault(Struct, frozen=True):
+class KeyVault(Struct, frozen=True, gc=False):
     id: str
     name: str
     location: str
@@ -415,7 +417,7 @@ class KeyVault(Struct, frozen=True):
     hsm: bool = False  # a Managed HSM pool (Microsoft.KeyVault/managedHSMs)
 
 
-class VmExtension(Struct, frozen=True):
+class VmExtension(Struct, frozen=True, gc=False):
     """A VM extension with its PUBLIC settings only; protected settings are never read."""
 
     id: str
