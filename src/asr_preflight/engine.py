@@ -147,14 +147,14 @@ def verdicts(vms: list[VirtualMachine], findings: list[Finding]) -> list[VmVerdi
     fails: dict[str, set[str]] = defaultdict(set)  # scope key -> failing rule ids
     unknowns: dict[str, set[str]] = defaultdict(set)
     for finding in findings:
-        if finding.waived:
-            continue  # shown and counted, but it decides nothing until it expires
         if finding.status is Status.FAIL:
             bucket = fails
         elif finding.status is Status.UNKNOWN:
             bucket = unknowns
         else:
-            continue
+            continue  # most findings pass: decided before anything else is read
+        if finding.waived:
+            continue  # shown and counted, but it decides nothing until it expires
         if finding.affected_vms is not None:
             for key in finding.affected_vms:
                 bucket[key].add(finding.rule)
