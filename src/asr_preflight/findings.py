@@ -46,8 +46,7 @@ class WaiverMark(msgspec.Struct, frozen=True):
     expired: bool = False
 
 
-# gc=False: a check keeps ~28 findings per VM to the end; none is ever in a reference cycle.
-class Finding(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+class Finding(msgspec.Struct, frozen=True, omit_defaults=True):
     rule: str
     area: Area
     status: Status

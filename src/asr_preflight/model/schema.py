@@ -17,10 +17,8 @@ from typing import Any, TypeVar
 from msgspec import Struct, field
 
 
-class Schema(Struct, rename="camel", gc=False):
-    """Base of every schema: camelCase names, as Azure spells them. Records are plain data,
-    never in a reference cycle: untracked by the cyclic collector (gc=False), whose passes over
-    hundreds of thousands of them cost a tenth of a large check (make bench)."""
+class Schema(Struct, rename="camel"):
+    """Base of every schema: camelCase names, as Azure spells them."""
 
 
 class Ref(Schema):
