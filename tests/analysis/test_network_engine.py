@@ -300,8 +300,8 @@ def test_dns_flow_to_a_private_server():
 
 def test_source_prefix_decided_by_the_vms_address():
     rule = rest_rule("D", 100, "Deny", "*", "*", "*", sourceAddressPrefix="10.0.1.0/24")
-    mine = Source(AddressSet.from_prefixes(["10.0.1.4"]))
-    other = Source(AddressSet.from_prefixes(["10.0.2.4"]))
+    mine = Source(("10.0.1.4",))
+    other = Source(("10.0.2.4",))
     assert (
         evaluate_nsg(nsg(rule), tag_target("Storage.EastUS"), source=mine).decision
         is Decision.BLOCKED

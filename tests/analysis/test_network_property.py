@@ -197,7 +197,7 @@ def _index(tags):
 
 
 SCOPE = Scope("s", AddressSet.from_prefixes([VNET]), AddressSet.from_prefixes([VNET]))
-SOURCE = Source(AddressSet.from_prefixes([VM_IP]))
+SOURCE = Source((VM_IP,))
 
 
 @settings(max_examples=300, deadline=None)
