@@ -114,6 +114,8 @@ def test_the_console_opens_on_the_estate_then_each_pair():
     assert "East US 2 → Central US: 2 VMs" in flat
     assert "shared quota standardDSv5Family in Central US" in flat
     assert flat.index("East US → Central US ─") < flat.index("East US 2 → Central US ─")
+    last = [line.rstrip() for line in text.splitlines() if line.strip()][-1]
+    assert last == "20 VMs in 2 pairs: blocked 19   protected 1"  # the estate's, again
 
 
 def test_a_source_region_without_a_target_leaves_its_vms_unknown(tmp_path):

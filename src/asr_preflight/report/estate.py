@@ -104,8 +104,9 @@ def render(
     report = combine(results, unpaired, competitions)
     counts = report.summary.verdicts
     line = "   ".join(f"{v.value} {n}" for v, n in counts.items() if n)
+    estate_line = Text(f"{report.summary.vms} VMs in {len(report.pairs or [])} pairs: {line}")
     console.print(Text("ASR readiness, the whole estate", style="bold"))
-    console.print(Text(f"{report.summary.vms} VMs in {len(report.pairs or [])} pairs: {line}"))
+    console.print(estate_line)
     for pair in report.pairs or []:
         where = (
             f"{display(pair.source)} → {display(pair.target)}"
@@ -136,6 +137,8 @@ def render(
             align="left",
         )
         console_report.render(result, console, details=details)
+    console.print()
+    console.print(estate_line)  # the last line read is the whole estate's, as the first
 
 
 def joined(
