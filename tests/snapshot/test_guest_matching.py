@@ -26,14 +26,14 @@ def test_facts_recorded_under_the_host_name_are_reported(estate, tmp_path):
     facts["vm"] = {"vm_id": None, "name": "vm"}  # what a probe without the VM's identity writes
     model, [problem] = _problems(estate, tmp_path)
     assert problem.file.endswith("vm1.json") and problem.path == "$.vm"
-    assert "name 'vm'" in problem.expected and "--vm-id" in problem.expected
+    assert "vm.name 'vm', which matches no exported VM" in problem.expected and "--vm-id" in problem.expected
     assert model.guest(next(iter(model.vms.values()))) is None
 
 
 def test_facts_of_another_vm_id_are_reported(estate, tmp_path):
     estate.files["guest/vm1.json"]["vm"]["vm_id"] = "00000000-0000-4000-8000-00000000dead"
     _, [problem] = _problems(estate, tmp_path)
-    assert "vm_id '00000000-0000-4000-8000-00000000dead'" in problem.expected
+    assert "vm.vm_id '00000000-0000-4000-8000-00000000dead'" in problem.expected
 
 
 def test_the_example_estate_loads_without_input_problems():

@@ -1082,13 +1082,13 @@ def _unmatched_guest_facts(
             continue
         if not facts.vm_id and facts.name and facts.name.lower() in names:
             continue
-        said = f"vm_id {facts.vm_id!r}" if facts.vm_id else f"name {facts.name!r}"
+        said = f"vm.vm_id {facts.vm_id!r}" if facts.vm_id else f"vm.name {facts.name!r}"
         reader.report(
             detect.GUEST_FACTS,
             index,
             "$.vm",
-            f"guest facts of a VM in the snapshot; these name {said}, which no exported VM "
-            "has (run the probe with --vm-id <the VM's resource id or name>)",
+            f"guest facts of a VM in the snapshot; these carry {said}, which matches no "
+            "exported VM (run the probe with --vm-id <the VM's resource id or name>)",
             None,
         )
 
