@@ -9,8 +9,9 @@ understood is reported through the Reader (see reader.py), never raised.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 import msgspec
@@ -254,17 +255,22 @@ def _merge_vm(first: raw.VmRecord, second: raw.VmRecord) -> raw.VmRecord:
 
 def _fill(first: S, second: Any) -> S:
     """`first`, its None fields filled from `second`, nested schemas alike."""
-    names = _field_names(type(first))
-    # astuple reads every field in C: a getattr per field was a third of a 50,000-VM load
-    theirs = (
-        astuple(second)
-        if type(second) is type(first)
-        else tuple(getattr(second, name, None) for name in names)  # az's flat record, or REST's
-    )
+    # Fields are read in C (astuple, attrgetter) and the few that differ picked out in one
+    # comprehension: a getattr per field was a sixth of loading 50,000 VMs, each in az's flat
+    # export and in REST's nested one.
+    names, mine = _field_names(type(first)), astuple(first)
+    if type(second) is type(first):
+        theirs = astuple(second)
+    else:
+        names, pick, read = _shared_fields(type(first), type(second))
+        mine, theirs = pick(mine), read(second)
+    differ = [
+        (n, a, b)
+        for n, a, b in zip(names, mine, theirs, strict=True)
+        if b is not None and a is not b
+    ]
     updates = {}
-    for name, a, b in zip(names, astuple(first), theirs, strict=True):
-        if b is None or a is b:
-            continue
+    for name, a, b in differ:
         if a is None:
             updates[name] = b
         elif isinstance(a, raw.Schema) and type(b) is type(a) and a != b:
@@ -276,6 +282,24 @@ def _fill(first: S, second: Any) -> S:
 def _field_names(kind: type[msgspec.Struct]) -> tuple[str, ...]:
     """A schema's field names (msgspec resolves the annotations again on every call)."""
     return kind.__struct_fields__
+
+
+@cache
+def _shared_fields(
+    mine: type[msgspec.Struct], theirs: type[msgspec.Struct]
+) -> tuple[tuple[str, ...], Callable[[tuple], tuple], Callable[[Any], tuple]]:
+    """The field names `mine` shares with `theirs`, a picker of those from `mine`'s astuple,
+    and a reader of those from a `theirs` record."""
+    names = _field_names(mine)
+    shared = tuple(i for i, name in enumerate(names) if name in _field_names(theirs))
+    shared_names = tuple(names[i] for i in shared)
+    if len(shared) < 2:  # itemgetter and attrgetter of one give the value, not a tuple of it
+        return (
+            shared_names,
+            lambda values: tuple(values[i] for i in shared),
+            lambda record: tuple(getattr(record, n) for n in shared_names),
+        )
+    return shared_names, itemgetter(*shared), attrgetter(*shared_names)
 
 
 def _vm(
