@@ -26,7 +26,8 @@ def test_facts_recorded_under_the_host_name_are_reported(estate, tmp_path):
     facts["vm"] = {"vm_id": None, "name": "vm"}  # what a probe without the VM's identity writes
     model, [problem] = _problems(estate, tmp_path)
     assert problem.file.endswith("vm1.json") and problem.path == "$.vm"
-    assert "vm.name 'vm', which matches no exported VM" in problem.expected and "--vm-id" in problem.expected
+    assert "vm.name 'vm', which matches no exported VM" in problem.expected
+    assert "--vm-id" in problem.expected
     assert model.guest(next(iter(model.vms.values()))) is None
 
 
