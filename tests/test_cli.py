@@ -81,8 +81,12 @@ def test_json_lists_passes_only_when_asked():
     )
 
 
-def test_table_wraps_prose_at_80_columns_and_never_a_command():
-    result = cli("check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
+@pytest.mark.parametrize("columns", [80, 100])
+def test_table_wraps_prose_at_the_width_and_never_a_command(columns):
+    result = cli(
+        "check", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB,
+        env={"COLUMNS": str(columns)},
+    )  # fmt: skip
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     commands = [
@@ -90,7 +94,9 @@ def test_table_wraps_prose_at_80_columns_and_never_a_command():
         for line in lines
         if line.lstrip().startswith(("az ", "asr-preflight ", "snapshot "))
     ]
-    assert max(len(line) for line in lines if line.strip() not in commands) <= 80
+    assert max(len(line) for line in lines if line.strip() not in commands) <= columns
+    # no token of a command is cut at the end of a line (…/Micros + oft.Compute, --encry + ption)
+    assert not [line for line in lines if re.search(r"(/Micros|--encry|--resource-gro)$", line)]
     assert "\x1b[" not in result.stdout
     # a command of the report, whole on its own line: copy-paste gives it all
     assert (
