@@ -26,7 +26,7 @@ def _region_to_region(ctx: Context, out: Out) -> bool:
     "ASR-Z2Z-001",
     Area.VM,
     "The VM is zonal, in another zone than the target zone",
-    label="zonal VM",
+    label="source zone",
     sources=("FAQ-2025", "Z2Z-2023"),
 )
 def zonal_source(ctx: Context, out: Out) -> None:
