@@ -39,7 +39,7 @@ _WORDS = {Status.FAIL: "failing", Status.UNKNOWN: "not known", Status.WARN: "to 
 # characters of a message or a fix's prose shown in the lists; --details shows them whole
 _MESSAGE_SHOWN = 200
 _UNKNOWN_SHOWN = 120
-_REMEDY_SHOWN = 160
+_REMEDY_SHOWN = 240
 _WARNING_SHOWN = 110
 _SHOWN = (Status.FAIL, Status.UNKNOWN, Status.WARN)
 _PROBLEMS_SHOWN = 10
@@ -266,6 +266,8 @@ def _to_export(result: CheckResult, console: Console) -> None:
     for group in _merge_rules(_groups(unknown, lambda f: (f.rule, f.waiver))):
         finding = group.first
         message = _cut(finding.message, _UNKNOWN_SHOWN)
+        if not group.alike:  # the first stands for the others: say so
+            message += f" (that is {group.resources[0]}; the others alike)"
         console.print(
             Text.assemble(
                 (_MARK[Status.UNKNOWN], _STATUS_STYLE[Status.UNKNOWN]),
@@ -275,22 +277,14 @@ def _to_export(result: CheckResult, console: Console) -> None:
         )
         _waiver(finding, console, 2)
         if finding.remedy:
-            alike = len(set(group.resources)) > 1 and not group.same_remedy
             _remedy(finding.remedy, console, 2)
-            if alike:
-                console.print(
-                    Padding(
-                        Text(f"(that is for {group.resources[0]}; the others alike)", "dim"),
-                        (0, 0, 0, 2),
-                    )
-                )
 
 
 @dataclass
 class _Merged:
     first: Finding
     resources: list[str]
-    same_remedy: bool
+    alike: bool  # every finding has the first one's message and remedy
     rules: str
 
 
@@ -303,7 +297,8 @@ def _merge_rules(groups: list[_Group]) -> list[_Merged]:
         key = (finding.remedy, finding.waiver, tuple(dict.fromkeys(group.resources)))
         into = merged.get(key)
         if into is None:
-            merged[key] = _Merged(finding, group.resources, group.same_remedy, finding.rule)
+            alike = group.alike and group.same_remedy
+            merged[key] = _Merged(finding, group.resources, alike, finding.rule)
         else:
             into.rules += f", {finding.rule}"
     return list(merged.values())
