@@ -92,6 +92,46 @@ def measure(command: list[str], runs: int) -> tuple[float, int]:
 
 CHECK = ["check", "--source-region", "eastus", "--target-region", "centralus", "--output", "json"]
 
+# Where a check's time goes, phase by phase, in a fresh process as the CLI runs it (imports
+# included, the cyclic collector off): what any speed-up has to take from.
+PHASES = """
+import sys, time
+start = time.perf_counter()
+import msgspec
+from asr_preflight import cli
+from asr_preflight.engine import CheckResult, Scope, all_rules, select_vms, verdicts
+from asr_preflight.model import build_estate
+from asr_preflight.perf import batch_gc
+from asr_preflight.report.model import build_report
+from asr_preflight.rules import Context
+from asr_preflight.snapshot import load_snapshot
+marks = [("imports", time.perf_counter())]
+with batch_gc():
+    snapshot = load_snapshot(__import__("pathlib").Path(sys.argv[1]))
+    marks.append(("read", time.perf_counter()))
+    estate = build_estate(snapshot)
+    marks.append(("model", time.perf_counter()))
+    vms = select_vms(estate, Scope("eastus", "centralus"))
+    context = Context(estate=estate, source_region="eastus", target_region="centralus", vms=vms,
+                      principal_id=sys.argv[2])
+    rules, findings, heaviest = all_rules(), [], []
+    for rule in rules:
+        begun = time.perf_counter()
+        findings += rule.run(context)
+        heaviest.append((time.perf_counter() - begun, rule.id))
+    marks.append(("rules", time.perf_counter()))
+    decided = verdicts(context.vms, findings)
+    marks.append(("verdicts", time.perf_counter()))
+    msgspec.json.encode(build_report(CheckResult(context, findings, decided, rules)))
+    marks.append(("report", time.perf_counter()))
+last, parts = start, []
+for name, at in marks:
+    parts.append(f"{name} {at - last:.2f}")
+    last = at
+top = ", ".join(f"{rule} {spent:.2f}" for spent, rule in sorted(heaviest, reverse=True)[:3])
+print(f"{' '.join(parts)} s; total {last - start:.2f} s; heaviest rules: {top}")
+"""
+
 
 def compare(kind: str, size: int, runs: int) -> None:
     """One estate: plain decode and check as processes, side by side."""
@@ -134,6 +174,17 @@ def main() -> None:
     for size in args.sizes:
         for kind in args.estates:
             compare(kind, size, args.runs)
+    print("\nwhere the time of a check goes (realistic estate, one run):")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            realistic(size, Path(tmp) / "estate")
+            phases = subprocess.run(
+                [sys.executable, "-c", PHASES, str(Path(tmp) / "estate"), PRINCIPAL],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        print(f"{size:>8,} VMs: {phases}")
 
 
 if __name__ == "__main__":
