@@ -278,7 +278,20 @@ def test_explain_permissions_names_the_one_missing_action():
     granted = {r["action"]: r["via"] for r in rows if r["access"] == "granted"}
     assert granted["Microsoft.Compute/virtualMachines/write"].startswith("Contoso DR Operator at")
     table = cli(*args)
-    assert "MISSING" in table.stdout and "granted by Virtual Machine Contributor" in table.stdout
+    assert "MISSING" in table.stdout
+    assert "the narrowest built-in role with it: Virtual Machine Contributor" in table.stdout
+    # and it closes with the one assignment that grants it, whole on its line
+    lines = table.stdout.splitlines()
+    plan = lines[lines.index("The fewest role assignments that grant every missing action:") + 1 :]
+    assert (
+        plan[0]
+        .strip()
+        .startswith(
+            f'az role assignment create --assignee {alice} --role "Virtual Machine Contributor" '
+            "--scope /subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/"
+        )
+    )
+    assert plan[0].endswith("/providers/Microsoft.Storage/storageAccounts/contosoeusasrcache")
     # --guest run-command adds, per VM, the right to run the probe through Run Command
     rows = json.loads(cli(*args, "--guest", "run-command", "--output", "json").stdout)
     run = [r for r in rows if r["action"] == "Microsoft.Compute/virtualMachines/runCommand/action"]

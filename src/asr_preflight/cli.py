@@ -69,7 +69,7 @@ from asr_preflight.report.formats import Format
 from asr_preflight.report.model import build_report
 from asr_preflight.report.model import write as write_report
 from asr_preflight.rules import Context, all_rules
-from asr_preflight.rules.permissions import explain_rows, run_command_rows
+from asr_preflight.rules.permissions import explain_rows, fewest_grants, run_command_rows
 from asr_preflight.secrets import scrub
 from asr_preflight.snapshot import load_snapshot, write_snapshot
 from asr_preflight.snapshot.guest import add_guest_facts
@@ -865,7 +865,12 @@ def explain_permissions(
         + (run_command_rows(c) if guest else [])
         for c in contexts
     }
-    _explained(answers, output, explain_report.render)
+    grants = {pairs.label(c.source_region, c.target_region): fewest_grants(c) for c in contexts}
+    _explained(
+        answers,
+        output,
+        lambda rows, console, pair: explain_report.render(rows, console, grants[pair]),
+    )
     rows = [r for pair_rows in answers.values() for r in pair_rows]
     raise typer.Exit(
         EXIT_BLOCKED if any(r.access in ("missing", "denied") for r in rows) else EXIT_READY
@@ -902,7 +907,7 @@ def explain_network(
         target_zone=target_zone,
     )
     answers = {pairs.label(c.source_region, c.target_region): network_rows(c) for c in contexts}
-    _explained(answers, output, network_report.render)
+    _explained(answers, output, lambda rows, console, _: network_report.render(rows, console))
     rows = [r for pair_rows in answers.values() for r in pair_rows]
     blocked = any(p.required and p.decision == "blocked" for r in rows for p in r.paths)
     raise typer.Exit(EXIT_BLOCKED if blocked else EXIT_READY)
@@ -926,7 +931,8 @@ def _contexts(
 
 
 def _explained(answers: dict[str, list], output: OutputFormat, render: Any) -> None:
-    """One pair as before; several pairs keyed by pair (JSON) or one after the other."""
+    """One pair as before; several pairs keyed by pair (JSON) or one after the other.
+    `render(rows, console, pair)` prints a pair's table."""
     if output is OutputFormat.JSON:
         body = next(iter(answers.values())) if len(answers) == 1 else answers
         sys.stdout.buffer.write(msgspec.json.encode(body) + b"\n")
@@ -935,7 +941,7 @@ def _explained(answers: dict[str, list], output: OutputFormat, render: Any) -> N
     for pair, rows in answers.items():
         if len(answers) > 1:
             console.rule(Text(pair, style="bold"), align="left")
-        render(rows, console)
+        render(rows, console, pair)
 
 
 from asr_preflight.cli_guest import guest_command  # noqa: E402

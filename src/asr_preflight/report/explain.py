@@ -7,8 +7,9 @@ from rich.padding import Padding
 from rich.text import Text
 
 from asr_preflight.analysis.permissions import Access
+from asr_preflight.fix.actions import AssignRole
 from asr_preflight.model import ids
-from asr_preflight.rules.permissions import ExplainRow
+from asr_preflight.rules.permissions import ExplainRow, assignment_command
 
 _STYLE = {
     Access.GRANTED: "green",
@@ -26,7 +27,9 @@ def _short(scope: str) -> str:
     return group if name == group else f"{group}/{name}"
 
 
-def render(rows: list[ExplainRow], console: Console) -> None:
+def render(
+    rows: list[ExplainRow], console: Console, grants: list[AssignRole] | None = None
+) -> None:
     if not rows:
         console.print("no principal given")
         return
@@ -46,6 +49,21 @@ def render(rows: list[ExplainRow], console: Console) -> None:
         console.print(head)
         detail = row.via or ""
         if row.role_to_grant:
-            detail = (f"{detail}; " if detail else "") + f"granted by {row.role_to_grant}"
+            detail = (f"{detail}; " if detail else "") + (
+                f"the narrowest built-in role with it: {row.role_to_grant}"
+            )
         if detail:
             console.print(Padding(Text(detail), (0, 0, 0, 8), expand=False))
+    plan, lifted = grants
+    if plan:  # one plan for all of them, not a role per row
+        console.print()
+        console.print(Text("The fewest role assignments that grant every missing action:"))
+        for grant in plan:  # whole, never wrapped: they are copied
+            console.print(Text(f"  {assignment_command(grant)}"), soft_wrap=True)
+    if lifted:
+        console.print(
+            Text(
+                f"({', '.join(sorted(lifted))} does not exist yet: its roles are given at its "
+                "subscription, and can move there once ASR has created it)"
+            )
+        )

@@ -272,14 +272,18 @@ def assignments(ctx: Context, missing: list[Gap]) -> tuple[list[AssignRole], set
     return sorted(plan, key=lambda a: (a.scope, a.role)), lifted
 
 
+def assignment_command(grant: AssignRole) -> str:
+    return (
+        f"az role assignment create --assignee {grant.principal_id} "
+        f'--role "{grant.role}" --scope {grant.scope}'
+    )
+
+
 def remedy(ctx: Context, missing: list[Gap]) -> tuple[str, tuple[AssignRole, ...]]:
     """The role assignments to make, as commands and as fix actions, and what to do about deny
     assignments."""
     plan, lifted = assignments(ctx, missing)
-    text = "; ".join(
-        f'az role assignment create --assignee {a.principal_id} --role "{a.role}" --scope {a.scope}'
-        for a in plan
-    )
+    text = "; ".join(assignment_command(a) for a in plan)
     if lifted:
         text += (
             f"; ({', '.join(sorted(lifted))} does not exist yet: the role is given at its "
@@ -306,11 +310,13 @@ class ExplainRow(msgspec.Struct, frozen=True):
     source: str
 
 
-def explain_rows(ctx: Context) -> list[ExplainRow]:
-    """Every (action, scope) the VMs in scope need, answered once, most urgent first."""
+def _answers(
+    ctx: Context,
+) -> tuple[dict[tuple[str, str], tuple[Requirement, Answer]], dict[tuple[str, str], int]]:
+    """Every (action, scope) the VMs in scope need, answered once, and how many VMs need it."""
     evaluator = evaluator_for(ctx)
     if evaluator is None:
-        return []
+        return {}, {}
     plan = estate_plan(ctx)
     answers: dict[tuple[str, str], tuple[Requirement, Answer]] = {}
     counts: dict[tuple[str, str], int] = {}
@@ -320,6 +326,12 @@ def explain_rows(ctx: Context) -> list[ExplainRow]:
             key = (req.action, scope)
             answers[key] = (req, answer)
             counts[key] = counts.get(key, 0) + 1
+    return answers, counts
+
+
+def explain_rows(ctx: Context) -> list[ExplainRow]:
+    """Every (action, scope) the VMs in scope need, answered once, most urgent first."""
+    answers, counts = _answers(ctx)
     order = {Access.DENIED: 0, Access.MISSING: 1, Access.UNKNOWN: 2, Access.GRANTED: 3}
     rows = [
         ExplainRow(
@@ -336,6 +348,19 @@ def explain_rows(ctx: Context) -> list[ExplainRow]:
         for (_, scope), (req, answer) in answers.items()
     ]
     return sorted(rows, key=lambda r: (order[r.access], r.scope, r.action.lower()))
+
+
+def fewest_grants(ctx: Context) -> tuple[list[AssignRole], set[str]]:
+    """The fewest role assignments, at scopes that exist now, that grant every missing action
+    of every VM in scope (what `explain permissions` closes with), and the resource groups
+    ASR has yet to create, whose roles go to their subscription."""
+    answers, _ = _answers(ctx)
+    missing = [
+        (req, scope, answer)
+        for (_, scope), (req, answer) in answers.items()
+        if answer.access is Access.MISSING
+    ]
+    return assignments(ctx, missing) if missing else ([], set())
 
 
 @rule(
