@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import BinaryIO
 
 import msgspec
@@ -116,11 +118,12 @@ def build_report(
     tens of thousands of VMs they are most of the bytes and none of the work to do."""
     ctx = result.context
     snap = ctx.estate.snapshot
-    statuses = {s: 0 for s in Status}
-    areas = {a: {s: 0 for s in Status} for a in Area}
-    for finding in result.findings:
-        statuses[finding.status] += 1
-        areas[finding.area][finding.status] += 1
+    # Counted in C (map, attrgetter, Counter): a Python loop over 1.4 million findings of
+    # 50,000 VMs took a quarter of a second, twice.
+    tally = Counter(map(attrgetter("area", "status"), result.findings))
+    areas = {a: {s: tally[(a, s)] for s in Status} for a in Area}
+    statuses = {s: sum(areas[a][s] for a in Area) for s in Status}
+    marks = filter(None, map(attrgetter("waiver"), result.findings))
     verdicts = {v: 0 for v in Verdict}
     for item in result.verdicts:
         verdicts[item.verdict] += 1
@@ -150,7 +153,7 @@ def build_report(
                 for p in ctx.estate.problems
             ],
             unused_records=ctx.estate.unused_records,
-            waived=sum(1 for f in result.findings if f.waived),
+            waived=sum(1 for mark in marks if not mark.expired),
             collection_errors=[
                 CollectionErrorEntry(
                     e.operation, e.scope, e.status, e.code, e.message, e.retries, e.kinds
