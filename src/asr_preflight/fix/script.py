@@ -309,7 +309,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             [listed, update],
         )
     if isinstance(action, AllowSubnetOnCache):
-        account = _account_args(action.account_id)
+        account = _located(action.account_id, "--account-name")
         listed = _az(
             "storage",
             "account",
@@ -335,16 +335,8 @@ def _block(w: _Writer, action: AnyAction) -> Block:
     if isinstance(action, AllowServiceTag):
         return _nsg_rule(action)
     if isinstance(action, RouteServiceTag):
-        where = (
-            "--resource-group",
-            ids.part(action.route_table_id, "resourceGroups") or "",
-            "--route-table-name",
-            ids.name(action.route_table_id),
-            "--name",
-            action.route_name,
-            "--subscription",
-            ids.subscription(action.route_table_id) or "",
-        )
+        table = _located(action.route_table_id, "--route-table-name")
+        where = (*table, "--name", action.route_name)
         show = _az("network", "route-table", "route", "show", *where, "--output", "none")
         create = _az(
             "network",
@@ -364,9 +356,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
         return _role(w, action)
     if isinstance(action, GrantVaultPolicy):
         grant = _az(
-            "keyvault", "set-policy", "--name", ids.name(action.vault_id), "--resource-group",
-            ids.part(action.vault_id, "resourceGroups") or "", "--subscription",
-            ids.subscription(action.vault_id) or "", "--object-id", action.object_id,
+            "keyvault", "set-policy", *_located(action.vault_id), "--object-id", action.object_id,
             "--secret-permissions", *action.secrets,
         )  # fmt: skip
         if action.keys:
@@ -384,14 +374,15 @@ def _unless(show: list[Token], create: list[Token]) -> Block:
     )
 
 
-def _account_args(account_id: str) -> tuple[str, ...]:
+def _located(resource_id: str, name_flag: str = "--name") -> tuple[str, ...]:
+    """The arguments that name an existing resource: its name, group and subscription."""
     return (
-        "--account-name",
-        ids.name(account_id),
+        name_flag,
+        ids.name(resource_id),
         "--resource-group",
-        ids.part(account_id, "resourceGroups") or "",
+        ids.part(resource_id, "resourceGroups") or "",
         "--subscription",
-        ids.subscription(account_id) or "",
+        ids.subscription(resource_id) or "",
     )
 
 
@@ -468,7 +459,7 @@ def _cache_setting(action: SetCacheOption) -> Block:
             "account",
             "blob-service-properties",
             "update",
-            *_account_args(action.account_id),
+            *_located(action.account_id, "--account-name"),
             "--enable-delete-retention",
             "false",
         )
@@ -494,16 +485,7 @@ def _cache_setting(action: SetCacheOption) -> Block:
 
 
 def _nsg_rule(action: AllowServiceTag) -> Block:
-    where = (
-        "--resource-group",
-        ids.part(action.nsg_id, "resourceGroups") or "",
-        "--nsg-name",
-        ids.name(action.nsg_id),
-        "--name",
-        action.rule_name,
-        "--subscription",
-        ids.subscription(action.nsg_id) or "",
-    )
+    where = (*_located(action.nsg_id, "--nsg-name"), "--name", action.rule_name)
     show = _az("network", "nsg", "rule", "show", *where, "--output", "none")
     create = _az(
         "network",
