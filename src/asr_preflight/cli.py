@@ -118,6 +118,10 @@ def _root(
 
 # Options shared by `check` and `explain permissions`.
 SnapshotOpt = Annotated[Path, typer.Option(help="Snapshot file or folder of az/REST exports.")]
+# check and fix read a snapshot or, with --live, Azure itself
+LiveOrSnapshotOpt = Annotated[
+    Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
+]
 SourceOpt = Annotated[str, typer.Option(help="Region the VMs run in, e.g. eastus.")]
 TargetOpt = Annotated[str, typer.Option(help="Region to replicate to, e.g. centralus.")]
 GroupsOpt = Annotated[list[str], typer.Option(help="Only VMs in this resource group (repeatable).")]
@@ -296,9 +300,7 @@ def check(
     source_region: PairSourceOpt = None,
     target_region: PairTargetOpt = None,
     pair: PairOpt = [],  # noqa: B006
-    snapshot: Annotated[
-        Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
-    ] = None,
+    snapshot: LiveOrSnapshotOpt = None,
     resource_group: GroupsOpt = [],  # noqa: B006
     vm: VmsOpt = [],  # noqa: B006
     principal_id: PrincipalOpt = None,
@@ -433,9 +435,7 @@ def fix(
     source_region: PairSourceOpt = None,
     target_region: PairTargetOpt = None,
     pair: PairOpt = [],  # noqa: B006
-    snapshot: Annotated[
-        Path | None, typer.Option(help="Snapshot file or folder of az/REST exports.")
-    ] = None,
+    snapshot: LiveOrSnapshotOpt = None,
     resource_group: GroupsOpt = [],  # noqa: B006
     vm: VmsOpt = [],  # noqa: B006
     principal_id: PrincipalOpt = None,
