@@ -143,7 +143,8 @@ def _collection_errors(result: CheckResult, console: Console) -> None:
 def _vm_stories(result: CheckResult, console: Console) -> None:
     """A line per VM: its verdict and, in a few words, what decides it (the failures of a
     blocked VM, the unknowns of an unknown one, the warnings of a ready one); the rest counted."""
-    rules = {r.id: r for r in result.rules}
+    labels = {r.id: r.label for r in result.rules}
+    replication = {r.id for r in result.rules if r.area is Area.REPLICATION}
     by_vm: dict[str, dict[str, Status]] = defaultdict(dict)
     index = scope_index([*result.context.vms, *result.context.protected_vms])
     for finding in result.findings:
@@ -165,11 +166,9 @@ def _vm_stories(result: CheckResult, console: Console) -> None:
         vm = item.vm
         statuses = by_vm.get(vm.key, {})
         if item.verdict is Verdict.PROTECTED:  # not a new enablement: how replication is doing
-            statuses = {r: s for r, s in statuses.items() if rules[r].area is Area.REPLICATION}
+            statuses = {r: s for r, s in statuses.items() if r in replication}
         wanted = _DECIDES.get(item.verdict, Status.WARN)
-        words = ", ".join(
-            sorted(rules[r].label for r, status in statuses.items() if status is wanted)
-        )
+        words = ", ".join(sorted(labels.get(r, r) for r, s in statuses.items() if s is wanted))
         if words and wanted is Status.WARN:
             words = f"to review: {words}"
         others = Counter(status for status in statuses.values() if status is not wanted)
@@ -228,7 +227,7 @@ def _to_fix(result: CheckResult, console: Console) -> None:
     failing = [f for f in result.findings if f.status is Status.FAIL]
     if not failing:
         return
-    rules = {r.id: r for r in result.rules}
+    titles = {r.id: r.title for r in result.rules}
     console.print()
     console.rule(Text("What to fix", style="bold"), align="left")
     groups = _groups(failing, lambda f: (f.rule, f.waiver, f.message, f.remedy))
@@ -240,7 +239,7 @@ def _to_fix(result: CheckResult, console: Console) -> None:
                 Text.assemble(
                     (_MARK[Status.FAIL], _STATUS_STYLE[Status.FAIL]),
                     (f" {finding.rule}{code} ", "bold"),
-                    rules[finding.rule].title,
+                    titles.get(finding.rule, ""),
                 )
             )
         message = _cut(finding.message, _MESSAGE_SHOWN)
@@ -363,7 +362,7 @@ def _segments(text: str) -> list[str]:
     """`text` split at "; " outside parentheses."""
     segments, depth, start = [], 0, 0
     for at, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth = max(depth + {"(": 1, ")": -1}.get(char, 0), 0)  # names may hold a lone ")"
         if depth == 0 and text.startswith("; ", at):
             segments.append(text[start:at])
             start = at + 2
