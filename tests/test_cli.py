@@ -469,3 +469,16 @@ def test_each_quota_figure_names_the_export_it_came_from():
     prod, dev = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
     assert cores[(prod, "cores")]["source"].endswith("usages-centralus.json")
     assert cores[(dev, "cores")]["state"] == "unknown" and cores[(dev, "cores")]["source"] == ""
+
+
+def test_explain_permissions_ends_with_the_plan_at_scopes_that_exist():
+    """Bob lacks 19 actions in contoso-dev, most at rg-dev-asr, which ASR has yet to create:
+    one Contributor assignment on the subscription grants them all."""
+    result = cli("explain", "permissions", "--snapshot", str(EXAMPLE), *PAIR, "--principal-id", BOB)
+    assert result.returncode == 1
+    tail = result.stdout[result.stdout.index("The fewest role assignments") :].splitlines()
+    assert tail[1].strip() == (
+        f'az role assignment create --assignee {BOB} --role "Contributor" '
+        "--scope /subscriptions/22222222-2222-4222-8222-222222222222"
+    )
+    assert " ".join(tail[2:]).startswith("(rg-dev-asr does not exist yet")

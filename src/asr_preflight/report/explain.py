@@ -9,7 +9,7 @@ from rich.text import Text
 from asr_preflight.analysis.permissions import Access
 from asr_preflight.fix.actions import AssignRole
 from asr_preflight.model import ids
-from asr_preflight.rules.permissions import ExplainRow, assignment_command
+from asr_preflight.rules.permissions import ExplainRow, assignment_command, not_yet_created
 
 _STYLE = {
     Access.GRANTED: "green",
@@ -28,8 +28,11 @@ def _short(scope: str) -> str:
 
 
 def render(
-    rows: list[ExplainRow], console: Console, grants: list[AssignRole] | None = None
+    rows: list[ExplainRow],
+    console: Console,
+    grants: tuple[list[AssignRole], set[str]] | None = None,
 ) -> None:
+    """The rows, then the fewest assignments that grant what is missing (`fewest_grants`)."""
     if not rows:
         console.print("no principal given")
         return
@@ -54,16 +57,11 @@ def render(
             )
         if detail:
             console.print(Padding(Text(detail), (0, 0, 0, 8), expand=False))
-    plan, lifted = grants
+    plan, lifted = grants or ([], set())
     if plan:  # one plan for all of them, not a role per row
         console.print()
         console.print(Text("The fewest role assignments that grant every missing action:"))
         for grant in plan:  # whole, never wrapped: they are copied
             console.print(Text(f"  {assignment_command(grant)}"), soft_wrap=True)
     if lifted:
-        console.print(
-            Text(
-                f"({', '.join(sorted(lifted))} does not exist yet: its roles are given at its "
-                "subscription, and can move there once ASR has created it)"
-            )
-        )
+        console.print(Text(f"({not_yet_created(lifted)})"))

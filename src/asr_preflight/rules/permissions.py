@@ -272,6 +272,14 @@ def assignments(ctx: Context, missing: list[Gap]) -> tuple[list[AssignRole], set
     return sorted(plan, key=lambda a: (a.scope, a.role)), lifted
 
 
+def not_yet_created(lifted: set[str]) -> str:
+    """Why some roles go to a subscription: their resource groups do not exist yet."""
+    return (
+        f"{', '.join(sorted(lifted))} does not exist yet: the role is given at its "
+        "subscription, and can move there once ASR has created it"
+    )
+
+
 def assignment_command(grant: AssignRole) -> str:
     return (
         f"az role assignment create --assignee {grant.principal_id} "
@@ -285,10 +293,7 @@ def remedy(ctx: Context, missing: list[Gap]) -> tuple[str, tuple[AssignRole, ...
     plan, lifted = assignments(ctx, missing)
     text = "; ".join(assignment_command(a) for a in plan)
     if lifted:
-        text += (
-            f"; ({', '.join(sorted(lifted))} does not exist yet: the role is given at its "
-            "subscription, and can move there once ASR has created it)"
-        )
+        text += f"; ({not_yet_created(lifted)})"
     denied = sorted({scope for _, scope, why in missing if why.access is Access.DENIED})
     if denied:
         text += (
