@@ -130,7 +130,10 @@ def test_usage_without_region_is_an_input_problem_not_a_guess(tmp_path):
     assert estate.usages == []
 
 
-def test_same_vm_from_two_exports_merges(tmp_path):
+@pytest.mark.parametrize("flat_first", [True, False])
+def test_same_vm_from_two_exports_merges(tmp_path, flat_first):
+    """Whatever the files' order, what either record has fills the other: az prints
+    `"instanceView": null`, which must not hide the REST record's instance view."""
     flat = {
         "id": VM_ID,
         "name": "vm1",
@@ -138,6 +141,7 @@ def test_same_vm_from_two_exports_merges(tmp_path):
         "location": "eastus",
         "provisioningState": "Succeeded",
         "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+        "instanceView": None,
     }
     rest = {
         "id": VM_ID.upper(),
@@ -152,8 +156,8 @@ def test_same_vm_from_two_exports_merges(tmp_path):
             }
         },
     }
-    _write(tmp_path, "a.json", [flat])
-    _write(tmp_path, "b.json", {"value": [rest]})
+    _write(tmp_path, "a.json" if flat_first else "b.json", [flat])
+    _write(tmp_path, "b.json" if flat_first else "a.json", {"value": [rest]})
     [vm] = build_estate(load_snapshot(tmp_path)).vms.values()
     assert (vm.size, vm.agent_status, vm.provisioning_state) == (
         "Standard_D2s_v5",
