@@ -99,7 +99,9 @@ import sys, time
 start = time.perf_counter()
 import msgspec
 from asr_preflight import cli
-from asr_preflight.engine import CheckResult, Scope, all_rules, select_vms, verdicts
+from asr_preflight.engine import (
+    CheckResult, Scope, all_rules, select_vms, split_protected, verdicts,
+)
 from asr_preflight.model import build_estate
 from asr_preflight.perf import batch_gc
 from asr_preflight.report.model import build_report
@@ -111,9 +113,9 @@ with batch_gc():
     marks.append(("read", time.perf_counter()))
     estate = build_estate(snapshot)
     marks.append(("model", time.perf_counter()))
-    vms = select_vms(estate, Scope("eastus", "centralus"))
+    vms, protected = split_protected(estate, select_vms(estate, Scope("eastus", "centralus")))
     context = Context(estate=estate, source_region="eastus", target_region="centralus", vms=vms,
-                      principal_id=sys.argv[2])
+                      protected_vms=protected, principal_id=sys.argv[2])
     rules, findings, heaviest = all_rules(), [], []
     for rule in rules:
         begun = time.perf_counter()
