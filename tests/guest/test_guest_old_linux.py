@@ -4,6 +4,7 @@ as one compact line (Run Command keeps 4 KB), and both pass the model's decoder.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -68,6 +69,23 @@ def decoded(stdout: str) -> dict:
     assert not kept, kept
     [model] = estate.guest_facts
     return {"raw": facts, "model": model}
+
+
+def _parses_as_3_6(source: str) -> bool:
+    """Python 3.6's grammar, checked by this interpreter; `from __future__ import annotations`
+    (3.7+) is refused by 3.6 at compile time, which the grammar check does not see."""
+    try:
+        ast.parse(source, feature_version=(3, 6))
+    except SyntaxError:
+        return False
+    return "from __future__ import annotations" not in source
+
+
+def test_probe_py_is_python_3_6_on_any_machine():
+    """Where no 3.6 runs (the next test then runs on newer Pythons only), the grammar still is."""
+    assert _parses_as_3_6(PROBE_PY.read_text())
+    assert not _parses_as_3_6("if (n := 1):\n    pass\n")  # the check can fail
+    assert not _parses_as_3_6("from __future__ import annotations\n")
 
 
 def test_the_oldest_interpreter_here_is_a_3_6():
