@@ -41,6 +41,22 @@ def test_cache_rules_unknown_without_storage_export(estate, tmp_path):
     assert statuses(estate.run(tmp_path, "ASR-STO-006")) == ["unknown"]
 
 
+@pytest.mark.parametrize("rule", ["ASR-STO-002", "ASR-STO-006", "ASR-NET-004"])
+def test_cache_rules_say_why_the_storage_export_is_not_whole(estate, tmp_path, rule):
+    """Unknown names the real reason: not exported, or a record the boundary left out."""
+    estate.drop("storage-accounts.json", "blob-services.json")
+    [absent] = estate.run(tmp_path / "a", rule)
+    assert absent.message == "storage accounts: they were not exported"
+    estate.files["storage-accounts.json"] = [
+        estate.storage("contosoasrcache", "eastus"),
+        estate.storage("oddone", "eastus2(stage)"),
+    ]
+    [odd] = estate.run(tmp_path / "b", rule)
+    assert odd.status == "unknown"
+    assert odd.message.startswith("storage accounts: 1 of them could not be read (first: ")
+    assert "eastus2(stage)" in odd.message
+
+
 def test_premium_target_india_passes_elsewhere(estate, tmp_path):
     assert statuses(estate.run(tmp_path, "ASR-STO-003")) == ["pass"]
 

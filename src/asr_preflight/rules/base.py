@@ -11,6 +11,7 @@ from asr_preflight.findings import Area, Finding, Status
 from asr_preflight.fix.actions import AnyAction
 from asr_preflight.knowledge.data import cite, dated, sources, url
 from asr_preflight.model.entities import VirtualMachine
+from asr_preflight.model.estate import Estate
 
 
 @dataclass
@@ -168,6 +169,13 @@ def vms_with(ctx: Context, out: Out, *facets: str) -> Iterator[VirtualMachine]:
             f"the VM's record lacks {words}{ctx.estate.unreadable(vm.id)}",
             f"export the VM in full: {_FACETS[lacking[0]][1]}",
         )
+
+
+def not_whole(estate: Estate, what: str, *kinds: str) -> str:
+    """An unknown's words for records the estate does not hold whole, with the real reason:
+    not exported, a failed collection call, or records the boundary left out."""
+    kind = next(k for k in kinds if not estate.has(k))
+    return f"{what}: {estate.missing(kind)}"
 
 
 Evaluate = Callable[[Context, Out], None]

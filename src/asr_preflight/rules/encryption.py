@@ -27,7 +27,7 @@ from asr_preflight.model.build import (
     ROLE_DEFINITION,
 )
 from asr_preflight.model.entities import KeyVault, VirtualMachine
-from asr_preflight.rules.base import Context, Out, rule, vms_with
+from asr_preflight.rules.base import Context, Out, not_whole, rule, vms_with
 from asr_preflight.rules.permissions import evaluator_for, role_id, smallest_role
 
 EXPORT_DES = "az disk-encryption-set list -o json > disk-encryption-sets.json"
@@ -81,8 +81,8 @@ def cmk_target_des(ctx: Context, out: Out) -> None:
         if not estate.has(DISK_ENCRYPTION_SET):
             out.unknown(
                 vm.id,
-                f"disks use disk encryption sets ({', '.join(map(ids.name, sets))}) but disk "
-                "encryption sets were not exported",
+                f"disks use disk encryption sets ({', '.join(map(ids.name, sets))}); "
+                + not_whole(estate, "disk encryption sets", DISK_ENCRYPTION_SET),
                 EXPORT_DES,
             )
             continue
@@ -224,7 +224,7 @@ def ade_target_vault(ctx: Context, out: Out) -> None:
                 out.unknown(vm.id, "VM extensions were not exported: ADE unknown", EXPORT_EXT)
             continue
         if not estate.has(KEY_VAULT):
-            out.unknown(vm.id, "ADE VM, but key vaults were not exported", EXPORT_KV)
+            out.unknown(vm.id, "ADE VM; " + not_whole(estate, "key vaults", KEY_VAULT), EXPORT_KV)
             continue
         target = enc.target_key_vault(estate, ade, ctx.target_region)
         if target is not None:
@@ -341,7 +341,9 @@ def ade_vault_permissions(ctx: Context, out: Out) -> None:
         return
     if not (estate.has(ROLE_ASSIGNMENT) and estate.has(ROLE_DEFINITION) and estate.has(KEY_VAULT)):
         out.unknown(
-            None, "role assignments, role definitions or key vaults not exported", EXPORT_KV
+            None,
+            not_whole(estate, "roles or key vaults", ROLE_ASSIGNMENT, ROLE_DEFINITION, KEY_VAULT),
+            EXPORT_KV,
         )
         return
     members = (
@@ -535,7 +537,9 @@ def disk_redundancy(ctx: Context, out: Out) -> None:
         zrs = [d.name for d in vm.disks if (d.sku or "").lower().endswith("_zrs")]
         shared = [d.name for d in vm.disks if (d.max_shares or 1) > 1]
         if not ctx.estate.has(DISK) and vm.disks:
-            out.unknown(vm.id, "disks were not exported: sharing unknown", EXPORT_DISKS)
+            out.unknown(
+                vm.id, "sharing unknown; " + not_whole(ctx.estate, "disks", DISK), EXPORT_DISKS
+            )
             continue
         linux = (vm.os_type or "").lower() == "linux"
         if shared and linux:

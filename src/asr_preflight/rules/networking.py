@@ -35,7 +35,7 @@ from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VNET
 from asr_preflight.model.entities import GuestFacts, StorageAccount, VirtualMachine, VirtualNetwork
 from asr_preflight.plan.existing import cache_accounts, target_vault
-from asr_preflight.rules.base import Context, Out, rule, vms_with
+from asr_preflight.rules.base import Context, Out, not_whole, rule, vms_with
 
 EXPORT_NETWORK = "az network nic list / nsg list / vnet list -o json"
 EXPORT_ROUTES = "az network nic list / vnet list / route-table list -o json"
@@ -415,7 +415,11 @@ def cache_firewall(ctx: Context, out: Out) -> None:
     vault uses a user-assigned managed identity, the 2026 support matrix asks the cache account
     to allow all networks."""
     if not ctx.estate.has(STORAGE):
-        out.unknown(None, "no storage accounts were exported", "az storage account list -o json")
+        out.unknown(
+            None,
+            not_whole(ctx.estate, "storage accounts", STORAGE),
+            "az storage account list -o json",
+        )
         return
     accounts, missing, chosen = cache_accounts(ctx)
     for name in missing:
@@ -741,7 +745,9 @@ def target_network(ctx: Context, out: Out) -> None:
     vault's region): the VNet a network mapping names, or else the one ASR creates, named after
     the source VNet with an "-asr" suffix and the same address space."""
     if not ctx.estate.has(VNET):
-        out.unknown(None, "no virtual networks were exported", "az network vnet list -o json")
+        out.unknown(
+            None, not_whole(ctx.estate, "virtual networks", VNET), "az network vnet list -o json"
+        )
         return
     analysis = NetworkAnalysis.of(ctx, everything=True)
     by_vnet: dict[str, list[str]] = defaultdict(list)

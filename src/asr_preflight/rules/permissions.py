@@ -28,7 +28,7 @@ from asr_preflight.model.build import (
 )
 from asr_preflight.model.entities import Permission, RoleDefinition, VirtualMachine
 from asr_preflight.plan.existing import target_vault, usable_cache_accounts
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, not_whole, rule
 
 # Where ASR performs each kind of action; key vaults, scale sets and placement groups belong to
 # the encrypted-VM and placement checks.
@@ -391,7 +391,7 @@ def required_permissions(ctx: Context, out: Out) -> None:
     if not (ctx.estate.has(ROLE_ASSIGNMENT) and ctx.estate.has(ROLE_DEFINITION)):
         out.unknown(
             None,
-            "role assignments or role definitions were not exported",
+            not_whole(ctx.estate, "roles", ROLE_ASSIGNMENT, ROLE_DEFINITION),
             f"az role assignment list --all --include-inherited --include-groups "
             f"--assignee {ctx.principal_id} -o json > role-assignments.json; "
             "az role definition list -o json > role-definitions.json",

@@ -8,7 +8,7 @@ from asr_preflight.analysis.churn import Outcome, VmChurn, export_command
 from asr_preflight.findings import Area
 from asr_preflight.model.build import STORAGE
 from asr_preflight.plan.existing import cache_accounts
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, not_whole, rule
 from asr_preflight.rules.storage import new_cache_account
 
 
@@ -83,7 +83,7 @@ def high_churn_cache(ctx: Context, out: Out) -> None:
     if not ctx.estate.has(STORAGE):
         out.unknown(
             None,
-            "no storage accounts were exported",
+            not_whole(ctx.estate, "storage accounts", STORAGE),
             "az storage account list -o json",
             affected_vms=needing,
         )

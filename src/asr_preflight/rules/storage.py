@@ -16,7 +16,7 @@ from asr_preflight.model import ids
 from asr_preflight.model.build import STORAGE, VAULT
 from asr_preflight.model.entities import DiskRef, StorageAccount, VirtualMachine
 from asr_preflight.plan.existing import cache_accounts, candidate_vaults
-from asr_preflight.rules.base import Context, Out, rule, vms_with
+from asr_preflight.rules.base import Context, Out, not_whole, rule, vms_with
 from asr_preflight.rules.vault import EXPORT_VAULTS
 
 EXPORT_DISKS = "az disk list -o json > disks.json"
@@ -60,7 +60,7 @@ def target_storage_in_vault_region(ctx: Context, out: Out) -> None:
     """The 2017 page asks for storage (and network) accounts in the vault's region. Replica disks
     are created in the target region, so the vault belongs there too."""
     if not ctx.estate.has(VAULT):
-        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        out.unknown(None, not_whole(ctx.estate, "vaults", VAULT), EXPORT_VAULTS)
         return
     vaults = [v for v in candidate_vaults(ctx) if v.location != ctx.source_region]
     if not vaults or any(v.location == ctx.target_region for v in vaults):
@@ -89,7 +89,7 @@ def cache_in_source_region(ctx: Context, out: Out) -> None:
     """The cache account receives the VM's writes before they go to the target; it must be in the
     VM's region and, in the portal flow, in the VM's subscription."""
     if not ctx.estate.has(STORAGE):
-        out.unknown(None, "no storage accounts were exported", EXPORT_STORAGE)
+        out.unknown(None, not_whole(ctx.estate, "storage accounts", STORAGE), EXPORT_STORAGE)
         return
     accounts, missing, chosen = cache_accounts(ctx)
     for name in missing:
@@ -408,7 +408,7 @@ def cache_settings(ctx: Context, out: Out) -> None:
     """Cache accounts must be general-purpose v2 (or premium block blob for high churn), allow
     shared key access, and have blob soft delete off."""
     if not ctx.estate.has(STORAGE):
-        out.unknown(None, "no storage accounts were exported", EXPORT_STORAGE)
+        out.unknown(None, not_whole(ctx.estate, "storage accounts", STORAGE), EXPORT_STORAGE)
         return
     accounts, _, chosen = cache_accounts(ctx)
     if not accounts:

@@ -7,7 +7,7 @@ from asr_preflight.fix.actions import CreateVault
 from asr_preflight.knowledge.regions import display, vault_allowed
 from asr_preflight.model.build import VAULT
 from asr_preflight.plan.existing import candidate_vaults
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, not_whole, rule
 
 EXPORT_VAULTS = (
     "export the vaults: az resource list --resource-type "
@@ -35,7 +35,7 @@ def vault_in_target_region(ctx: Context, out: Out) -> None:
     """ASR recommends the vault in the region you fail over to. When none exists, enabling
     replication has to create one, which needs permission to create vaults."""
     if not ctx.estate.has(VAULT):
-        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        out.unknown(None, not_whole(ctx.estate, "vaults", VAULT), EXPORT_VAULTS)
         return
     region = display(ctx.target_region)
     chosen = candidate_vaults(ctx) if ctx.vault_id else []
@@ -79,7 +79,7 @@ def vault_not_in_source_region(ctx: Context, out: Out) -> None:
         out.pass_(None, "zone to zone: the vault sits in the region itself, as it should")
         return
     if not ctx.estate.has(VAULT):
-        out.unknown(None, "no Recovery Services vaults were exported", EXPORT_VAULTS)
+        out.unknown(None, not_whole(ctx.estate, "vaults", VAULT), EXPORT_VAULTS)
         return
     vaults = candidate_vaults(ctx)
     in_source = [v for v in vaults if v.location == ctx.source_region]

@@ -13,7 +13,7 @@ from asr_preflight.knowledge.os_support import (
 from asr_preflight.model.build import RESOURCE_GROUP
 from asr_preflight.model.entities import VirtualMachine
 from asr_preflight.model.estate import Estate
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, not_whole, rule
 from asr_preflight.rules.capacity import export_skus
 
 GUEST_HOWTO = (
@@ -254,7 +254,7 @@ def resource_group_location(ctx: Context, out: Out) -> None:
     if not ctx.estate.has(RESOURCE_GROUP):
         out.unknown(
             None,
-            "resource groups were not exported",
+            not_whole(ctx.estate, "resource groups", RESOURCE_GROUP),
             "az group list -o json > resource-groups.json",
         )
         return
