@@ -10,7 +10,7 @@ from asr_preflight.knowledge.regions import display
 from asr_preflight.model import ids
 from asr_preflight.model.build import PROTECTED_ITEM
 from asr_preflight.model.entities import DiskRef, ProtectedItem, VirtualMachine
-from asr_preflight.rules.base import Context, Out, rule
+from asr_preflight.rules.base import Context, Out, not_whole, rule
 
 EXPORT_ITEMS = (
     "az graph query -q \"recoveryservicesresources | where type =~ 'microsoft.recoveryservices/"
@@ -153,7 +153,7 @@ def leftover_extension(ctx: Context, out: Out) -> None:
             out.unknown(
                 vm.id,
                 "the VM has the Site Recovery extension, so a vault may already replicate it; "
-                "the vaults' protected items were not exported",
+                + not_whole(ctx.estate, "the vaults' protected items", PROTECTED_ITEM),
                 EXPORT_ITEMS,
             )
         else:
