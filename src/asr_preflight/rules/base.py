@@ -174,8 +174,8 @@ def vms_with(ctx: Context, out: Out, *facets: str) -> Iterator[VirtualMachine]:
 def not_whole(estate: Estate, what: str, *kinds: str) -> str:
     """An unknown's words for records the estate does not hold whole, with the real reason:
     not exported, a failed collection call, or records the boundary left out."""
-    kind = next(k for k in kinds if not estate.has(k))
-    return f"{what}: {estate.missing(kind)}"
+    why = next(filter(None, map(estate.missing, kinds)), "they are whole")  # callers check first
+    return f"{what}: {why}"
 
 
 Evaluate = Callable[[Context, Out], None]
