@@ -124,6 +124,7 @@ def build_report(
     areas = {a: {s: tally[(a, s)] for s in Status} for a in Area}
     statuses = {s: sum(areas[a][s] for a in Area) for s in Status}
     marks = filter(None, map(attrgetter("waiver"), result.findings))
+    waived = sum(1 for mark in marks if not mark.expired)
     verdicts = {v: 0 for v in Verdict}
     for item in result.verdicts:
         verdicts[item.verdict] += 1
@@ -153,7 +154,7 @@ def build_report(
                 for p in ctx.estate.problems
             ],
             unused_records=ctx.estate.unused_records,
-            waived=sum(1 for mark in marks if not mark.expired),
+            waived=waived,
             collection_errors=[
                 CollectionErrorEntry(
                     e.operation, e.scope, e.status, e.code, e.message, e.retries, e.kinds
