@@ -25,6 +25,7 @@ from asr_preflight.fix.actions import (
     CreateVault,
     CreateVirtualNetwork,
     GrantVaultPolicy,
+    NewResource,
     RaiseQuota,
     RegisterProvider,
     RouteServiceTag,
@@ -191,14 +192,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
             [exists, create],
         )
     if isinstance(action, CreateVault):
-        where = (
-            "--name",
-            w.var("VAULT", action.name),
-            "--resource-group",
-            w.group(action.resource_group),
-            "--subscription",
-            action.subscription,
-        )
+        where = _to_create(w, "VAULT", action)
         show = _az("backup", "vault", "show", *where, "--output", "none")
         create = _az("backup", "vault", "create", *where, "--location", action.location)
         return _unless(show, create)
@@ -237,14 +231,7 @@ def _block(w: _Writer, action: AnyAction) -> Block:
     if isinstance(action, CreateEncryptionSet):
         return _encryption_set(w, action)
     if isinstance(action, CreateCacheAccount):
-        where = (
-            "--name",
-            w.var("CACHE", action.name),
-            "--resource-group",
-            w.group(action.resource_group),
-            "--subscription",
-            action.subscription,
-        )
+        where = _to_create(w, "CACHE", action)
         show = _az("storage", "account", "show", *where, "--output", "none")
         kind = (
             ("BlockBlobStorage", "Premium_LRS") if action.premium else ("StorageV2", "Standard_LRS")
@@ -371,6 +358,19 @@ def _unless(show: list[Token], create: list[Token]) -> Block:
     """Create only what does not exist yet: the script can run again."""
     return Block(
         [f"if ! {render(show)} 2>/dev/null; then", f"  {render(create)}", "fi"], [show, create]
+    )
+
+
+def _to_create(w: _Writer, variable: str, action: NewResource) -> tuple[Token, ...]:
+    """The arguments that name a resource the script creates: its name and group come from the
+    variables at the top of the script, so the person running it can change them."""
+    return (
+        "--name",
+        w.var(variable, action.name),
+        "--resource-group",
+        w.group(action.resource_group),
+        "--subscription",
+        action.subscription,
     )
 
 
